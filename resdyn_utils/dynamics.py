@@ -1,0 +1,192 @@
+r"""The continuous residual dynamics of the paper (its eq. 3) and their fixed points.
+
+With shared weights, reading ``x(t) - x(t-1) = y(t)`` as an Euler step of
+``dx/dt = y`` and differentiating ``y = sigmoid(W x + b)`` gives
+
+.. math:: \frac{dy_i}{dt} = y_i (1 - y_i) \sum_j w_{ij} y_j .
+
+This module gives the vector field, its Jacobian, its integration with
+:func:`scipy.integrate.solve_ivp`, the enumeration of its fixed points for small N,
+their stability from the Jacobian eigenvalues, and the continuation of a trained
+shared network until its residuals stop moving.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.integrate import solve_ivp
+
+STABILITY = ("stable", "saddle", "unstable", "non-hyperbolic")
+
+
+def vector_field(y: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``dy/dt = y (1 - y) * (W y)``; ``y`` may be (N,) or a batch (B, N)."""
+    y = np.asarray(y, dtype=float)
+    return y * (1.0 - y) * (y @ np.asarray(W, dtype=float).T)
+
+
+def jacobian(y: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Jacobian of :func:`vector_field` at ``y`` (N,):
+    ``J_ij = delta_ij (1 - 2 y_i)(W y)_i + y_i (1 - y_i) w_ij``."""
+    y = np.asarray(y, dtype=float)
+    W = np.asarray(W, dtype=float)
+    return np.diag((1.0 - 2.0 * y) * (W @ y)) + (y * (1.0 - y))[:, None] * W
+
+
+def integrate(y0: np.ndarray, W: np.ndarray, t_max: float, t_eval: np.ndarray | None = None,
+              rtol: float = 1e-8, atol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+    """Integrate eq. 3 from ``y0`` over ``[0, t_max]``; returns ``(t, y)``, ``y`` (len(t), N).
+
+    ``t_eval`` defaults to the integer times 0..t_max, the layers of a network.
+    """
+    if t_eval is None:
+        t_eval = np.arange(0, int(np.floor(t_max)) + 1, dtype=float)
+    sol = solve_ivp(lambda _t, y: vector_field(y, W), (0.0, float(t_max)), np.asarray(y0, float),
+                    t_eval=t_eval, method="LSODA", rtol=rtol, atol=atol)
+    if not sol.success:
+        raise RuntimeError(f"integration of eq. 3 failed: {sol.message}")
+    return sol.t, sol.y.T
+
+
+def ode_trajectory(y1: np.ndarray, W: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ODE's prediction of a network's residuals and activations.
+
+    Starting from the first layer's residual ``y(1)``, integrate eq. 3 and sample it at
+    layers 1..T; ``x(t) = x(1) + sum_{s=2..t} y(s)`` is the Euler sum with ``x(1)``
+    taken relative to the input (returned as the cumulative sum of residuals).
+    Returns ``(y, s)`` with ``y`` (T, N) and ``s`` (T, N) the cumulative sums.
+    """
+    _, y = integrate(y1, W, depth - 1)
+    return y, np.cumsum(y, axis=0)
+
+
+def first_order_step(y: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """The paper's linearised layer map ``y + y (1 - y) * (W y)`` (first order in ``W y``)."""
+    return np.asarray(y, float) + vector_field(y, W)
+
+
+def exact_step(y: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """The network's exact map between residuals with shared weights:
+    ``y(t+1) = sigmoid(logit(y(t)) + W y(t))``, since ``z(t+1) = z(t) + W y(t)``."""
+    y = np.asarray(y, float)
+    z = np.log(y) - np.log1p(-y) + y @ np.asarray(W, float).T
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def first_order_errors(y: np.ndarray, W: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-layer accuracy of the first-order step on residuals ``y`` (T, B, N) of a
+    shared-weight net: mean ``|y(t+1) - first_order(y(t))|``, the mean size of the
+    step itself, and the mean ``|W y(t)|`` (the increment of the pre-activation that the
+    expansion assumes small). Arrays have length T - 1, index 0 being t = 1."""
+    y = np.asarray(y, float)
+    pred = first_order_step(y[:-1], W)
+    return {
+        "error": np.abs(y[1:] - pred).mean(axis=(1, 2)),
+        "step": np.abs(y[1:] - y[:-1]).mean(axis=(1, 2)),
+        "dz": np.abs(y[:-1] @ np.asarray(W, float).T).mean(axis=(1, 2)),
+    }
+
+
+def classify(eigenvalues: np.ndarray, tol: float = 1e-9) -> str:
+    """Stability from Jacobian eigenvalues: stable, saddle, unstable or non-hyperbolic."""
+    re = np.real(np.asarray(eigenvalues))
+    if np.all(re < -tol):
+        return "stable"
+    if np.all(re > tol):
+        return "unstable"
+    if np.any(np.abs(re) <= tol):
+        return "non-hyperbolic"
+    return "saddle"
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """A fixed point of eq. 3 with its Jacobian eigenvalues and stability class."""
+
+    y: np.ndarray
+    eigenvalues: np.ndarray
+    stability: str
+
+    def as_dict(self) -> dict:
+        return {
+            "y": [float(v) for v in self.y],
+            "eigenvalues_real": [float(v) for v in np.real(self.eigenvalues)],
+            "eigenvalues_imag": [float(v) for v in np.imag(self.eigenvalues)],
+            "stability": self.stability,
+        }
+
+
+def analyse_point(y: np.ndarray, W: np.ndarray, tol: float = 1e-9) -> FixedPoint:
+    """Eigenvalues and stability of the Jacobian at ``y``."""
+    eig = np.linalg.eigvals(jacobian(y, W))
+    return FixedPoint(np.asarray(y, float), eig, classify(eig, tol))
+
+
+def fixed_points(W: np.ndarray, tol: float = 1e-9, max_n: int = 10) -> list[FixedPoint]:
+    """All isolated fixed points of eq. 3 in the closed cube ``[0, 1]^N``.
+
+    Each component is 0, 1, or free with ``(W y)_i = 0``. For each of the ``3^N``
+    patterns the free components solve the linear system
+    ``W_FF y_F = -W_FC y_C``; singular systems (non-isolated points) are skipped,
+    solutions outside the cube are dropped and duplicates merged.
+    """
+    W = np.asarray(W, dtype=float)
+    n = W.shape[0]
+    if n > max_n:
+        raise ValueError(f"3^{n} patterns is too many; enumeration is for N <= {max_n}")
+    found: dict[tuple, np.ndarray] = {}
+    for pattern in itertools.product((0.0, 1.0, None), repeat=n):
+        free = [i for i, p in enumerate(pattern) if p is None]
+        y = np.array([0.0 if p is None else p for p in pattern])
+        if free:
+            fixed = [i for i in range(n) if i not in free]
+            A = W[np.ix_(free, free)]
+            rhs = -W[np.ix_(free, fixed)] @ y[fixed] if fixed else np.zeros(len(free))
+            if abs(np.linalg.det(A)) < 1e-12:
+                continue
+            y[free] = np.linalg.solve(A, rhs)
+        if np.any(y < -tol) or np.any(y > 1 + tol):
+            continue
+        y = np.clip(y, 0.0, 1.0)
+        if np.max(np.abs(vector_field(y, W))) > 1e-8:
+            continue
+        found.setdefault(tuple(np.round(y, 8)), y)
+    return [analyse_point(y, W, tol) for y in found.values()]
+
+
+@dataclass
+class Settled:
+    """Where a shared network's residuals settled when unrolled."""
+
+    y: torch.Tensor
+    x: torch.Tensor
+    layers: int
+    converged: bool
+    last_change: float
+
+
+@torch.no_grad()
+def unroll_until_settled(model, inputs: torch.Tensor, tol: float = 1e-6, max_layers: int = 100_000,
+                         check_every: int = 10) -> Settled:
+    """Run a shared-weight net layer by layer until ``max|y(t) - y(t-1)| < tol``.
+
+    Returns the final residuals and activations, the number of layers run and
+    whether the tolerance was met before ``max_layers``.
+    """
+    if not model.shared:
+        raise ValueError("only a shared-weight network defines one dynamical system to continue")
+    x = model.pad(inputs)
+    y_prev = None
+    change = float("inf")
+    for t in range(1, max_layers + 1):
+        x, y = model.step(x, 1)
+        if y_prev is not None and t % check_every == 0:
+            change = float((y - y_prev).abs().max())
+            if change < tol:
+                return Settled(y, x, t, True, change)
+        y_prev = y
+    return Settled(y, x, max_layers, False, change)

@@ -1,0 +1,52 @@
+"""The book's canonical training configurations.
+
+Every chapter builds its configs here, so that the same model (same config, same
+cache key) trained by one chapter is loaded, not retrained, by the next. The
+recipes and the search behind them are explained in the training chapter; the
+search itself is ``benchmarks/recipe_search.py``.
+"""
+
+from __future__ import annotations
+
+from .data import N_CLASSES, N_PIXELS
+from .models import ModelConfig
+from .profiles import Profile
+from .training import DataConfig, TrainConfig
+
+MODEL_KINDS = ("shared", "variable", "mlp")
+PAPER_DEPTH = 15
+PADDED_WIDTH = 1064  # the paper's width: 784 pixels + 280 zero units
+
+# MNIST recipe (see the training chapter): Adam with a one-cycle schedule, batch 128,
+# hidden biases initialised at -3 so that the residuals start near sigmoid(-3) = 0.05.
+MNIST_RECIPE = dict(batch_size=128, lr=3e-3, optimizer="adam", schedule="onecycle")
+MNIST_INIT = dict(w_std=1.0, bias_init=-3.0)
+
+# Circles recipe: small batches, many epochs, a wider W initialisation.
+CIRCLES_RECIPE = dict(batch_size=32, lr=3e-2, optimizer="adam", schedule="onecycle")
+CIRCLES_INIT = dict(w_std=2.0, bias_init=-1.0)
+CIRCLES_POINTS = 1000  # the paper: 1000 training and 1000 test points
+
+
+def _model(kind: str, in_dim: int, width: int, depth: int, n_classes: int, init: dict) -> ModelConfig:
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; use one of {MODEL_KINDS}")
+    weights = "variable" if kind in ("variable", "mlp") else "shared"
+    return ModelConfig(in_dim, width, depth, n_classes, weights, kind != "mlp", **init)
+
+
+def mnist_config(kind: str, profile: Profile, seed: int, width: int = N_PIXELS,
+                 depth: int = PAPER_DEPTH, epochs: int | None = None) -> TrainConfig:
+    """A 15-layer MNIST net: ``kind`` is shared, variable or mlp (variable weights, no skip)."""
+    data = DataConfig("mnist", profile.mnist_n_train, profile.mnist_n_test, seed=0)
+    return TrainConfig(_model(kind, N_PIXELS, width, depth, N_CLASSES, MNIST_INIT), data,
+                       epochs=epochs or profile.mnist_epochs, seed=seed, **MNIST_RECIPE)
+
+
+def circles_config(kind: str, profile: Profile, seed: int, pad_zero: bool = True,
+                   depth: int = PAPER_DEPTH) -> TrainConfig:
+    """The paper's E1 net: 3 units (2 without the zero dimension), 15 layers."""
+    in_dim = 3 if pad_zero else 2
+    data = DataConfig("circles", CIRCLES_POINTS, CIRCLES_POINTS, seed=seed, pad_zero=pad_zero)
+    return TrainConfig(_model(kind, in_dim, in_dim, depth, 2, CIRCLES_INIT), data,
+                       epochs=profile.circles_epochs, seed=seed, **CIRCLES_RECIPE)

@@ -1,0 +1,85 @@
+"""Figures of the book (seaborn/matplotlib). Each function draws one idea and
+returns its :class:`matplotlib.figure.Figure`."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from . import dynamics
+
+sns.set_theme(context="notebook", style="whitegrid")
+
+STABILITY_MARKERS = {"stable": ("o", "black"), "saddle": ("X", "tab:orange"),
+                     "unstable": ("s", "white"), "non-hyperbolic": ("D", "tab:gray")}
+
+
+def learning_curves(histories: pd.DataFrame, metric: str = "test_error"):
+    """Per-epoch curves, one line per model kind (mean and spread over seeds).
+
+    ``histories`` has columns ``model``, ``seed``, ``epoch`` and the metric.
+    """
+    fig, ax = plt.subplots(figsize=(7, 4))
+    sns.lineplot(data=histories, x="epoch", y=metric, hue="model", marker="o", errorbar=("pi", 100), ax=ax)
+    ax.set_yscale("log")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_title(f"{metric.replace('_', ' ')} per epoch (band: min to max over seeds)")
+    fig.tight_layout()
+    return fig
+
+
+def class_trajectories(values: np.ndarray, labels: Sequence[str], title: str, ylabel: str,
+                       ode: np.ndarray | None = None, layers: np.ndarray | None = None):
+    """Curves per class and unit: ``values`` (classes, T, N), optional ODE overlay (same shape)."""
+    n_cls, T, N = values.shape
+    layers = np.arange(1, T + 1) if layers is None else layers
+    fig, axes = plt.subplots(1, N, figsize=(3.2 * N, 3.2), sharex=True, squeeze=False)
+    palette = sns.color_palette("deep", n_cls)
+    for i, ax in enumerate(axes[0]):
+        for c in range(n_cls):
+            ax.plot(layers, values[c, :, i], "o", ms=4, color=palette[c], label=f"{labels[c]}: network")
+            if ode is not None:
+                ax.plot(layers, ode[c, :, i], "-", color=palette[c], alpha=0.8, label=f"{labels[c]}: eq. 3")
+        ax.set_title(f"unit {i + 1}")
+        ax.set_xlabel("layer t")
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=8, loc="best")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def phase_portrait(W: np.ndarray, y0: np.ndarray | None = None, t_max: float = 30.0,
+                   grid: int = 21, ax=None):
+    """Phase portrait of eq. 3 for N = 2: the flow, the fixed points by stability, a trajectory."""
+    W = np.asarray(W, float)
+    if W.shape != (2, 2):
+        raise ValueError(f"a phase portrait needs N = 2, got W of shape {W.shape}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 5))
+    else:
+        fig = ax.figure
+    g = np.linspace(0, 1, grid)
+    Y1, Y2 = np.meshgrid(g, g)
+    flow = dynamics.vector_field(np.stack([Y1.ravel(), Y2.ravel()], 1), W)
+    U, V = flow[:, 0].reshape(Y1.shape), flow[:, 1].reshape(Y1.shape)
+    speed = np.hypot(U, V)
+    ax.streamplot(Y1, Y2, U, V, color=speed, cmap="Blues", density=1.0, linewidth=0.8)
+    for fp in dynamics.fixed_points(W):
+        marker, color = STABILITY_MARKERS[fp.stability]
+        ax.plot(*fp.y, marker=marker, color=color, mec="black", ms=10, ls="none", label=fp.stability)
+    if y0 is not None:
+        _, traj = dynamics.integrate(np.asarray(y0, float), W, t_max, t_eval=np.linspace(0, t_max, 300))
+        ax.plot(traj[:, 0], traj[:, 1], color="tab:red", lw=2, label="trajectory")
+        ax.plot(*traj[0], "o", color="tab:red", ms=6)
+    handles, names = ax.get_legend_handles_labels()
+    unique = dict(zip(names, handles))
+    ax.legend(unique.values(), unique.keys(), loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="$y_1$", ylabel="$y_2$", aspect="equal")
+    ax.set_title(f"W = [[{W[0, 0]:.2g}, {W[0, 1]:.2g}], [{W[1, 0]:.2g}, {W[1, 1]:.2g}]]")
+    fig.tight_layout()
+    return fig

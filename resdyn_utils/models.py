@@ -1,0 +1,171 @@
+"""The paper's dense residual network, its plain (MLP) counterpart, and their trajectories.
+
+Layer ``t`` computes the residual ``y(t) = sigmoid(W(t) x(t-1) + b(t))`` and, with the
+skip connection, ``x(t) = x(t-1) + y(t)``; without it (the MLP), ``x(t) = y(t)``.
+The readout is a linear map ``K x(T) + c`` followed by a softmax (inside the loss).
+With *shared* weights every layer uses one ``(W, b)``; with *variable* weights each
+layer has its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+WeightMode = Literal["shared", "variable"]
+WEIGHT_MODES = ("shared", "variable")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture and initialisation of a :class:`ResidualNet`.
+
+    ``width`` is the number of units N per layer; an input narrower than N is
+    zero-padded (``x(0) = (input, 0, ..., 0)``). ``w_std`` scales the normal
+    initialisation of W as ``w_std / sqrt(N)``; ``bias_init`` is the initial value of
+    every hidden bias (negative values start the residuals small).
+    """
+
+    in_dim: int
+    width: int
+    depth: int
+    n_classes: int
+    weights: str = "shared"
+    residual: bool = True
+    w_std: float = 1.0
+    bias_init: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.weights not in WEIGHT_MODES:
+            raise ValueError(f"unknown weight mode {self.weights!r}; use one of {WEIGHT_MODES}")
+        if self.depth < 1:
+            raise ValueError(f"depth must be >= 1, got {self.depth}: a network needs a layer")
+        if self.in_dim < 1 or self.n_classes < 2:
+            raise ValueError(f"need in_dim >= 1 and n_classes >= 2, got {self.in_dim}, {self.n_classes}")
+        if self.width < self.in_dim:
+            raise ValueError(
+                f"width {self.width} is below the input dimension {self.in_dim}: the input is "
+                "zero-padded to the width, never cropped. Use width >= in_dim."
+            )
+        if not self.w_std >= 0:
+            raise ValueError(f"w_std must be >= 0, got {self.w_std}")
+
+
+@dataclass
+class Trajectory:
+    """Activations ``x`` of shape (T+1, B, N), ``x[0]`` the padded input, and
+    residuals ``y`` of shape (T, B, N), ``y[t-1]`` being the paper's ``y(t)``."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+    @property
+    def depth(self) -> int:
+        return int(self.y.shape[0])
+
+
+class ResidualNet(nn.Module):
+    """Dense residual (or, with ``residual=False``, plain) sigmoid network."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        n = config.width
+        n_layers = 1 if config.weights == "shared" else config.depth
+        self.layers = nn.ModuleList(nn.Linear(n, n) for _ in range(n_layers))
+        self.readout = nn.Linear(n, config.n_classes)
+        self.depth = config.depth
+        for layer in self.layers:
+            nn.init.normal_(layer.weight, std=config.w_std / math.sqrt(n))
+            nn.init.constant_(layer.bias, config.bias_init)
+
+    # -- structure ------------------------------------------------------------------
+    @property
+    def shared(self) -> bool:
+        return self.config.weights == "shared"
+
+    @property
+    def width(self) -> int:
+        return self.config.width
+
+    def layer(self, t: int) -> nn.Linear:
+        """The linear map of layer ``t`` (1-based, as in the paper)."""
+        if not 1 <= t <= self.max_depth:
+            raise IndexError(f"layer {t} outside 1..{self.max_depth}")
+        return self.layers[0] if self.shared else self.layers[t - 1]
+
+    @property
+    def max_depth(self) -> int:
+        """The deepest layer this net can run: unbounded for shared weights."""
+        return 10**9 if self.shared else len(self.layers)
+
+    def remove_last_layer(self) -> None:
+        """Drop layer T (its parameters too, for variable weights). Depth stays >= 1."""
+        if self.depth <= 1:
+            raise ValueError("cannot remove the last layer of a depth-1 network")
+        if not self.shared:
+            del self.layers[-1]
+        self.depth -= 1
+
+    # -- computation ----------------------------------------------------------------
+    def pad(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Zero-pad flat inputs (B, in_dim) to the width N."""
+        inputs = inputs.reshape(len(inputs), -1)
+        if inputs.shape[1] != self.config.in_dim:
+            raise ValueError(f"expected inputs of dimension {self.config.in_dim}, got {inputs.shape[1]}")
+        extra = self.width - inputs.shape[1]
+        return nn.functional.pad(inputs, (0, extra)) if extra else inputs
+
+    def _check_depth(self, depth: int | None) -> int:
+        depth = self.depth if depth is None else int(depth)
+        if depth < 1:
+            raise ValueError(f"depth must be >= 1, got {depth}")
+        if depth > self.max_depth:
+            raise ValueError(
+                f"a variable-weight net has {self.max_depth} layers and cannot run {depth}: "
+                "it can only be truncated. Only shared weights unroll beyond training depth."
+            )
+        return depth
+
+    def step(self, x: torch.Tensor, t: int, lesion: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """One layer: returns ``(x(t), y(t))`` from ``x(t-1)``. A lesioned layer has y = 0."""
+        y = torch.sigmoid(self.layer(t)(x))
+        if lesion:
+            y = torch.zeros_like(y)
+        return (x + y if self.config.residual else y), y
+
+    def hidden(self, inputs: torch.Tensor, depth: int | None = None) -> torch.Tensor:
+        """``x(T)`` for a batch of inputs (memory-light: keeps no trajectory)."""
+        x = self.pad(inputs)
+        for t in range(1, self._check_depth(depth) + 1):
+            x, _ = self.step(x, t)
+        return x
+
+    def forward(self, inputs: torch.Tensor, depth: int | None = None) -> torch.Tensor:
+        """Class logits ``K x(T) + c``; ``depth`` overrides T (unroll or truncate)."""
+        return self.readout(self.hidden(inputs, depth))
+
+    @torch.no_grad()
+    def trajectory(self, inputs: torch.Tensor, depth: int | None = None) -> Trajectory:
+        """All ``x(0..T)`` and ``y(1..T)`` for a batch (no gradients)."""
+        x = self.pad(inputs)
+        xs, ys = [x], []
+        for t in range(1, self._check_depth(depth) + 1):
+            x, y = self.step(x, t)
+            xs.append(x)
+            ys.append(y)
+        return Trajectory(torch.stack(xs), torch.stack(ys))
+
+    def weight_matrix(self, t: int = 1) -> torch.Tensor:
+        """``W(t)`` (detached); for shared weights, the one W."""
+        return self.layer(t).weight.detach()
+
+
+def count_flops_per_sample(config: ModelConfig, depth: int | None = None) -> int:
+    """Multiply-add FLOPs of one forward pass (2 per MAC), hidden layers and readout."""
+    depth = config.depth if depth is None else depth
+    return 2 * config.width * config.width * depth + 2 * config.width * config.n_classes

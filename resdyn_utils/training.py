@@ -1,0 +1,291 @@
+"""Seeded training with a checkpoint cache keyed by the full configuration.
+
+``trained = train(config)`` trains a :class:`~resdyn_utils.models.ResidualNet` (or
+loads it, when a checkpoint of the identical config exists), so that a model trained
+by one chapter is reused by the next. Checkpoints are written atomically, loaded with
+``torch.load(weights_only=True)`` after a sha256 check, and a corrupt or mismatched
+one is reported and retrained, never used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import math
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .data import Dataset, Split, load_dataset
+from .models import ModelConfig, ResidualNet
+from .paths import cache_dir
+
+CACHE_FORMAT = 1
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("constant", "cosine", "onecycle")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which data a model is trained on (part of the cache key)."""
+
+    name: str = "mnist"
+    n_train: int | None = None
+    n_test: int | None = None
+    seed: int = 0
+    noise: float = 0.0
+    pad_zero: bool = True
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a trained model. Its hash is the cache key."""
+
+    model: ModelConfig
+    data: DataConfig
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    schedule: str = "onecycle"
+    weight_decay: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"lr must be a positive number, got {self.lr}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; use one of {OPTIMIZERS}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; use one of {SCHEDULES}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def key(self) -> str:
+        """A stable hash of the whole config (and the checkpoint format)."""
+        blob = json.dumps({"format": CACHE_FORMAT, **self.to_dict()}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+    def replace(self, **changes) -> "TrainConfig":
+        """A copy with top-level fields changed; ``model=``/``data=`` accept dicts of changes."""
+        for name in ("model", "data"):
+            if isinstance(changes.get(name), dict):
+                changes[name] = dataclasses.replace(getattr(self, name), **changes[name])
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass
+class Trained:
+    """A trained model with its config, per-epoch history and provenance."""
+
+    model: ResidualNet
+    config: TrainConfig
+    history: list[dict] = field(default_factory=list)
+    from_cache: bool = False
+
+    @property
+    def test_error(self) -> float:
+        return 1.0 - self.history[-1]["test_acc"]
+
+    @property
+    def train_seconds(self) -> float:
+        return float(sum(h["seconds"] for h in self.history))
+
+
+def default_device() -> torch.device:
+    """The GPU when one exists (Colab), the CPU otherwise."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@functools.lru_cache(maxsize=8)
+def dataset_for(data: DataConfig) -> Dataset:
+    """The dataset a config names (kept in memory across calls)."""
+    return load_dataset(data.name, data.seed, data.n_train, data.n_test, data.noise, data.pad_zero)
+
+
+@torch.no_grad()
+def accuracy(model: ResidualNet, split: Split, depth: int | None = None, batch: int = 4096) -> float:
+    """Fraction of correctly classified samples (``depth`` overrides the model's)."""
+    model.eval()
+    device = next(model.parameters()).device
+    correct = 0
+    for i in range(0, len(split), batch):
+        xb, yb = split.x[i : i + batch].to(device), split.y[i : i + batch].to(device)
+        correct += int((model(xb, depth).argmax(1) == yb).sum())
+    return correct / len(split)
+
+
+def _optimizer(config: TrainConfig, model: nn.Module, steps: int):
+    if config.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
+    if config.schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    elif config.schedule == "onecycle":
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=steps, pct_start=0.15)
+    else:
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    return opt, sched
+
+
+EpochCallback = Callable[[ResidualNet, dict], None]
+
+
+def fit(
+    config: TrainConfig,
+    data: Dataset | None = None,
+    on_epoch_end: EpochCallback | None = None,
+    progress: bool = True,
+    device: torch.device | None = None,
+) -> Trained:
+    """Train from scratch (no cache). ``on_epoch_end(model, record)`` may change the
+    model (e.g. remove a layer) and add entries to the epoch's history record."""
+    device = device or default_device()
+    data = data or dataset_for(config.data)
+    torch.manual_seed(config.seed)
+    model = ResidualNet(config.model).to(device)
+    train_set, test_set = data.train.to(device), data.test.to(device)
+    n = len(train_set)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    opt, sched = _optimizer(config, model, config.epochs * steps_per_epoch)
+    gen = torch.Generator().manual_seed(config.seed)
+    loss_fn = nn.CrossEntropyLoss()
+    eval_train = Split(train_set.x[:10_000], train_set.y[:10_000])
+    history: list[dict] = []
+    bar = tqdm(range(config.epochs), desc=_describe(config), disable=not progress, leave=False)
+    for epoch in bar:
+        model.train()
+        start = time.perf_counter()
+        order = torch.randperm(n, generator=gen).to(device)
+        total = 0.0
+        for i in range(0, n, config.batch_size):
+            idx = order[i : i + config.batch_size]
+            loss = loss_fn(model(train_set.x[idx]), train_set.y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+        seconds = time.perf_counter() - start
+        record = {
+            "epoch": epoch + 1,
+            "loss": total / n,
+            "train_acc": accuracy(model, eval_train),
+            "test_acc": accuracy(model, test_set),
+            "seconds": seconds,
+            "depth": model.depth,
+        }
+        if on_epoch_end is not None:
+            on_epoch_end(model, record)
+        history.append(record)
+        bar.set_postfix(loss=f"{record['loss']:.4f}", test=f"{record['test_acc']:.4f}")
+    model.eval()
+    return Trained(model.cpu(), config, history)
+
+
+def _describe(config: TrainConfig) -> str:
+    kind = config.model.weights if config.model.residual else "mlp"
+    return f"{config.data.name} {kind}-{config.model.depth} N={config.model.width} seed={config.seed}"
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def checkpoint_path(config: TrainConfig, folder: Path | None = None) -> Path:
+    return (folder or cache_dir()) / f"{config.key()}.pt"
+
+
+def save_checkpoint(trained: Trained, path: Path) -> None:
+    """Write the checkpoint and its sha256 sidecar atomically (temp file + rename)."""
+    payload = {
+        "format": CACHE_FORMAT,
+        "config": json.dumps(trained.config.to_dict(), sort_keys=True),
+        "depth": trained.model.depth,
+        "state_dict": trained.model.state_dict(),
+        "history": json.dumps(trained.history),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    sidecar = path.with_suffix(".sha256")
+    sidecar_tmp = sidecar.with_suffix(".sha256.tmp")
+    sidecar_tmp.write_text(digest)
+    os.replace(sidecar_tmp, sidecar)
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is corrupt or belongs to another config."""
+
+
+def load_checkpoint(config: TrainConfig, path: Path) -> Trained:
+    """Load and verify a checkpoint; raise :class:`CheckpointError` if it is bad."""
+    sidecar = path.with_suffix(".sha256")
+    if not sidecar.is_file():
+        raise CheckpointError(f"{path} has no checksum file {sidecar.name}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sidecar.read_text().strip():
+        raise CheckpointError(f"{path} is corrupt: its sha256 does not match {sidecar.name}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise CheckpointError(f"{path} cannot be read: {err}") from err
+    if payload.get("format") != CACHE_FORMAT:
+        raise CheckpointError(f"{path} has format {payload.get('format')}, expected {CACHE_FORMAT}")
+    if json.loads(payload["config"]) != json.loads(json.dumps(config.to_dict())):
+        raise CheckpointError(f"{path} was trained with another config")
+    model = ResidualNet(config.model)
+    for _ in range(config.model.depth - int(payload["depth"])):
+        model.remove_last_layer()
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as err:
+        raise CheckpointError(f"{path} does not fit the model: {err}") from err
+    model.eval()
+    return Trained(model, config, json.loads(payload["history"]), from_cache=True)
+
+
+def train(
+    config: TrainConfig,
+    cache: bool = True,
+    progress: bool = True,
+    on_epoch_end: EpochCallback | None = None,
+    cache_folder: Path | None = None,
+) -> Trained:
+    """Load the model of ``config`` from the cache, or train it and cache it.
+
+    A bad checkpoint is reported with a warning, deleted and retrained. A model
+    trained with an ``on_epoch_end`` hook is cached only if the caller says so by
+    making the hook part of the config (see :mod:`resdyn_utils.depth`).
+    """
+    path = checkpoint_path(config, cache_folder)
+    if cache and path.exists():
+        try:
+            return load_checkpoint(config, path)
+        except CheckpointError as err:
+            warnings.warn(f"{err}; retraining", stacklevel=2)
+            path.unlink(missing_ok=True)
+    trained = fit(config, on_epoch_end=on_epoch_end, progress=progress)
+    if cache:
+        save_checkpoint(trained, path)
+    return trained

@@ -1,0 +1,102 @@
+"""The residual network: trajectories, shared weights, unrolling, padding, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from resdyn_utils.models import ModelConfig, ResidualNet, count_flops_per_sample
+
+
+def net(weights="shared", depth=15, width=12, in_dim=10, residual=True, **kw):
+    torch.manual_seed(0)
+    return ResidualNet(ModelConfig(in_dim, width, depth, 3, weights, residual, **kw))
+
+
+@pytest.mark.parametrize("weights", ["shared", "variable"])
+def test_last_layer_is_input_plus_sum_of_residuals(weights):
+    model = net(weights)
+    traj = model.trajectory(torch.rand(7, 10))
+    assert traj.x.shape == (16, 7, 12) and traj.y.shape == (15, 7, 12)
+    torch.testing.assert_close(traj.x[-1], traj.x[0] + traj.y.sum(0), rtol=0, atol=1e-5)
+    assert torch.all((traj.y > 0) & (traj.y < 1))
+
+
+def test_trajectory_matches_forward():
+    model = net("variable")
+    inputs = torch.rand(5, 10)
+    torch.testing.assert_close(model.readout(model.trajectory(inputs).x[-1]), model(inputs))
+
+
+def test_shared_weights_are_one_tensor():
+    model = net("shared")
+    assert len(model.layers) == 1
+    assert model.layer(1).weight is model.layer(15).weight
+    n_params = sum(p.numel() for p in model.parameters())
+    assert n_params == 12 * 12 + 12 + 12 * 3 + 3
+    assert len(net("variable").layers) == 15
+
+
+def test_unrolling_to_1000_layers_reproduces_the_first_15_exactly():
+    model = net("shared")
+    inputs = torch.rand(4, 10)
+    short, long = model.trajectory(inputs), model.trajectory(inputs, depth=1000)
+    assert long.y.shape[0] == 1000
+    assert torch.equal(long.x[:16], short.x) and torch.equal(long.y[:15], short.y)
+
+
+def test_variable_net_truncates_but_cannot_unroll():
+    model = net("variable")
+    inputs = torch.rand(4, 10)
+    torch.testing.assert_close(model.trajectory(inputs, depth=5).x, model.trajectory(inputs).x[:6])
+    with pytest.raises(ValueError, match="only be truncated"):
+        model(inputs, depth=16)
+
+
+def test_zero_padding_puts_the_input_first():
+    model = net(width=12, in_dim=10)
+    x0 = model.pad(torch.ones(2, 10))
+    assert x0.shape == (2, 12) and torch.equal(x0[:, 10:], torch.zeros(2, 2))
+
+
+def test_mlp_has_no_skip():
+    model = net(residual=False)
+    traj = model.trajectory(torch.rand(3, 10))
+    torch.testing.assert_close(traj.x[1:], traj.y)
+
+
+def test_lesioned_layer_passes_input_through():
+    model = net()
+    x = torch.rand(3, 12)
+    x_next, y = model.step(x, 4, lesion=True)
+    assert torch.equal(x_next, x) and torch.equal(y, torch.zeros_like(y))
+
+
+def test_remove_last_layer_drops_parameters_and_depth():
+    model = net("variable", depth=4)
+    model.remove_last_layer()
+    assert model.depth == 3 and len(model.layers) == 3
+    assert model.trajectory(torch.rand(2, 10)).depth == 3
+    model.remove_last_layer()
+    model.remove_last_layer()
+    with pytest.raises(ValueError, match="depth-1"):
+        model.remove_last_layer()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(depth=0), "depth must be >= 1"),
+        (dict(width=5), "below the input dimension"),
+        (dict(weights="tied"), "unknown weight mode"),
+    ],
+)
+def test_bad_configs_are_refused(kwargs, message):
+    args = dict(in_dim=10, width=12, depth=3, n_classes=3) | kwargs
+    with pytest.raises(ValueError, match=message):
+        ModelConfig(**args)
+
+
+def test_flop_count():
+    cfg = ModelConfig(784, 784, 15, 10)
+    assert count_flops_per_sample(cfg) == 2 * 784 * 784 * 15 + 2 * 784 * 10

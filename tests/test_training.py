@@ -1,0 +1,81 @@
+"""Training: determinism, the checkpoint cache, and config validation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from resdyn_utils import experiments
+from resdyn_utils.models import ModelConfig
+from resdyn_utils.profiles import get_profile
+from resdyn_utils.training import DataConfig, TrainConfig, load_checkpoint, train
+
+
+def circles_config(**kw) -> TrainConfig:
+    model = ModelConfig(3, 3, 5, 2, "shared", bias_init=-1.0)
+    return TrainConfig(model, DataConfig("circles", 200, 200), **(dict(epochs=3, batch_size=32, lr=1e-2) | kw))
+
+
+def test_same_seed_gives_identical_weights():
+    a = train(circles_config(), cache=False, progress=False)
+    b = train(circles_config(), cache=False, progress=False)
+    for p, q in zip(a.model.state_dict().values(), b.model.state_dict().values()):
+        assert torch.equal(p, q)
+    c = train(circles_config(seed=1), cache=False, progress=False)
+    assert not torch.equal(a.model.readout.weight, c.model.readout.weight)
+
+
+def test_training_learns_circles():
+    cfg = experiments.circles_config("shared", get_profile("quick"), seed=0)
+    trained = train(cfg, cache=False, progress=False)
+    assert trained.history[-1]["test_acc"] > 0.85  # chance is 0.5
+    assert trained.history[-1]["loss"] < trained.history[0]["loss"]
+
+
+def test_cache_returns_the_identical_model(isolated_build):
+    cfg = circles_config()
+    first = train(cfg, progress=False)
+    second = train(cfg, progress=False)
+    assert not first.from_cache and second.from_cache
+    assert second.history == first.history
+    for p, q in zip(first.model.state_dict().values(), second.model.state_dict().values()):
+        assert torch.equal(p, q)
+    assert len(list((isolated_build / "cache").glob("*.pt"))) == 1
+
+
+def test_corrupt_checkpoint_is_detected_and_retrained(isolated_build):
+    cfg = circles_config()
+    first = train(cfg, progress=False)
+    path = next((isolated_build / "cache").glob("*.pt"))
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(Exception, match="corrupt"):
+        load_checkpoint(cfg, path)
+    with pytest.warns(UserWarning, match="corrupt.*retraining"):
+        again = train(cfg, progress=False)
+    assert not again.from_cache
+    assert torch.equal(again.model.readout.weight, first.model.readout.weight)
+
+
+def test_checkpoint_of_another_config_is_rejected(isolated_build):
+    cfg = circles_config()
+    train(cfg, progress=False)
+    path = next((isolated_build / "cache").glob("*.pt"))
+    with pytest.raises(Exception, match="another config"):
+        load_checkpoint(cfg.replace(lr=0.5), path)
+
+
+def test_config_keys_differ_and_are_stable():
+    a, b = circles_config(), circles_config(seed=1)
+    assert a.key() == circles_config().key() and a.key() != b.key()
+    assert a.replace(model={"depth": 7}).model.depth == 7
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [(dict(optimizer="rmsprop"), "unknown optimizer"), (dict(epochs=0), "epochs"), (dict(lr=-1.0), "lr")],
+)
+def test_bad_train_configs_are_refused(changes, message):
+    with pytest.raises(ValueError, match=message):
+        circles_config(**changes)
