@@ -27,6 +27,7 @@ from pathlib import Path
 from .paths import BUILD_DIR_ENV
 from .profiles import PROFILES, get_profile
 
+CELL_TIMEOUT_S = 3 * 3600  # a stalled cell fails the run instead of hanging it
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
 BUILD_INFO = "book/build_info.md"
 VERSIONED = ("torch", "torchvision", "numpy", "scipy", "matplotlib", "seaborn", "papermill",
@@ -75,8 +76,9 @@ def execute_notebook(source: Path, target: Path, profile: str, cwd: Path) -> flo
     target.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:
-        pm.execute_notebook(str(source), str(target), parameters={"profile": profile},
-                            cwd=str(cwd), progress_bar=False, kernel_name="python3")
+        pm.execute_notebook(str(source), str(target), parameters={"profile": profile, "interactive": False},
+                            cwd=str(cwd), progress_bar=False, kernel_name="python3", language="python",
+                            execution_timeout=CELL_TIMEOUT_S)
     except PapermillExecutionError as err:
         raise ChapterFailed(
             f"{source}: cell {err.cell_index} (execution count {err.exec_count}) raised "
@@ -165,6 +167,7 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
     get_profile(profile)  # refuses an unknown profile before any work
     build = root / "_build"
     os.environ[BUILD_DIR_ENV] = str(build)
+    os.environ["TQDM_DISABLE"] = "1"  # progress bars are for live sessions, not the rendered book
     staging = build / "src"
     stage_book(root, staging)
     env = environment_report()

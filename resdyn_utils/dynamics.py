@@ -52,18 +52,6 @@ def integrate(y0: np.ndarray, W: np.ndarray, t_max: float, t_eval: np.ndarray | 
     return sol.t, sol.y.T
 
 
-def ode_trajectory(y1: np.ndarray, W: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ODE's prediction of a network's residuals and activations.
-
-    Starting from the first layer's residual ``y(1)``, integrate eq. 3 and sample it at
-    layers 1..T; ``x(t) = x(1) + sum_{s=2..t} y(s)`` is the Euler sum with ``x(1)``
-    taken relative to the input (returned as the cumulative sum of residuals).
-    Returns ``(y, s)`` with ``y`` (T, N) and ``s`` (T, N) the cumulative sums.
-    """
-    _, y = integrate(y1, W, depth - 1)
-    return y, np.cumsum(y, axis=0)
-
-
 def first_order_step(y: np.ndarray, W: np.ndarray) -> np.ndarray:
     """The paper's linearised layer map ``y + y (1 - y) * (W y)`` (first order in ``W y``)."""
     return np.asarray(y, float) + vector_field(y, W)
@@ -190,3 +178,46 @@ def unroll_until_settled(model, inputs: torch.Tensor, tol: float = 1e-6, max_lay
                 return Settled(y, x, t, True, change)
         y_prev = y
     return Settled(y, x, max_layers, False, change)
+
+
+@dataclass
+class OdeComparison:
+    """Class-mean network trajectories beside eq. 3 integrated from their first residual.
+
+    Arrays are (C, T, N) for residuals ``y(1..T)`` and (C, T+1, N) for ``x(0..T)``; the
+    ODE's activations are ``x(0) + y(1) + sum of the ODE residuals at layers 2..t``.
+    """
+
+    y_net: np.ndarray
+    y_ode: np.ndarray
+    x_net: np.ndarray
+    x_ode: np.ndarray
+
+    @property
+    def y_gap(self) -> float:
+        """Largest |network - ODE| over classes, layers and units, for the residuals."""
+        return float(np.abs(self.y_net - self.y_ode).max())
+
+    @property
+    def x_gap(self) -> float:
+        return float(np.abs(self.x_net - self.x_ode).max())
+
+    @property
+    def x_gap_relative(self) -> float:
+        """``x_gap`` relative to the largest |x| of the network."""
+        return self.x_gap / float(np.abs(self.x_net).max())
+
+
+def compare_with_ode(x: np.ndarray, y: np.ndarray, labels: np.ndarray, W: np.ndarray) -> OdeComparison:
+    """Integrate eq. 3 from each class's mean ``y(1)`` and set it beside the class means.
+
+    ``x`` (T+1, B, N) and ``y`` (T, B, N) are a shared-weight network's trajectory.
+    """
+    x, y, labels = np.asarray(x, float), np.asarray(y, float), np.asarray(labels)
+    T = y.shape[0]
+    classes = np.unique(labels)
+    y_net = np.stack([y[:, labels == c].mean(1) for c in classes])
+    x_net = np.stack([x[:, labels == c].mean(1) for c in classes])
+    y_ode = np.stack([integrate(y_net[k, 0], W, T - 1)[1] for k in range(len(classes))])
+    x_ode = np.concatenate([x_net[:, :1], x_net[:, :1] + np.cumsum(y_ode, axis=1)], axis=1)
+    return OdeComparison(y_net, y_ode, x_net, x_ode)

@@ -83,3 +83,53 @@ def phase_portrait(W: np.ndarray, y0: np.ndarray | None = None, t_max: float = 3
     ax.set_title(f"W = [[{W[0, 0]:.2g}, {W[0, 1]:.2g}], [{W[1, 0]:.2g}, {W[1, 1]:.2g}]]")
     fig.tight_layout()
     return fig
+
+
+def phase_portraits(systems: dict[str, np.ndarray], y0: np.ndarray | None = None):
+    """Phase portraits of several N = 2 systems side by side."""
+    fig, axes = plt.subplots(1, len(systems), figsize=(4.6 * len(systems), 4.4))
+    for ax, (name, W) in zip(np.atleast_1d(axes), systems.items()):
+        phase_portrait(W, y0, ax=ax)
+        ax.set_title(name)
+        ax.get_legend().remove()
+    handles, names = np.atleast_1d(axes)[-1].get_legend_handles_labels()
+    unique = dict(zip(names, handles))
+    fig.legend(unique.values(), unique.keys(), loc="lower center", ncol=len(unique))
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def integration(W: np.ndarray, y0: np.ndarray, t_max: float):
+    """Each residual of eq. 3 against time, integrated from ``y0``."""
+    t, y = dynamics.integrate(y0, W, t_max, t_eval=np.linspace(0, t_max, 400))
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for i in range(y.shape[1]):
+        ax.plot(t, y[:, i], label=f"$y_{i + 1}$")
+    ax.set(xlabel="t", ylabel="residual", ylim=(-0.02, 1.02), title="integration of eq. 3")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def first_order_error(errors: dict[str, np.ndarray]):
+    """Per layer: the first-order error of eq. 3's step beside the step and |W y|."""
+    t = np.arange(1, len(errors["error"]) + 1)
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.semilogy(t, errors["dz"], "s-", label="mean |W y(t)| (increment of z)")
+    ax.semilogy(t, errors["step"], "o-", label="mean |y(t+1) - y(t)| (the step)")
+    ax.semilogy(t, errors["error"], "^-", label="mean error of the first-order step")
+    ax.set(xlabel="layer t", title="where the first-order step (eq. 3) is accurate")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def spread_by_layer(spread: pd.DataFrame):
+    """Lines of a per-layer statistic (index: layer), one per column, log scale."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for name in spread.columns:
+        ax.semilogy(spread.index, spread[name], "o-", label=name)
+    ax.set(xlabel="layer t", ylabel="std across samples", title="spread of the residuals across samples")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

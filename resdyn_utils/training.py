@@ -9,6 +9,7 @@ one is reported and retrained, never used.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -143,6 +144,20 @@ def _optimizer(config: TrainConfig, model: nn.Module, steps: int):
 
 
 EpochCallback = Callable[[ResidualNet, dict], None]
+SMALL_WIDTH = 128
+
+
+@contextlib.contextmanager
+def cpu_threads_for(width: int):
+    """One CPU thread for small nets: their tiny matmuls only pay the cost of thread
+    synchronisation, which explodes when another process shares the cores."""
+    before = torch.get_num_threads()
+    if width < SMALL_WIDTH:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def fit(
@@ -167,32 +182,32 @@ def fit(
     eval_train = Split(train_set.x[:10_000], train_set.y[:10_000])
     history: list[dict] = []
     bar = tqdm(range(config.epochs), desc=_describe(config), disable=not progress, leave=False)
-    for epoch in bar:
-        model.train()
-        start = time.perf_counter()
-        order = torch.randperm(n, generator=gen).to(device)
-        total = 0.0
-        for i in range(0, n, config.batch_size):
-            idx = order[i : i + config.batch_size]
-            loss = loss_fn(model(train_set.x[idx]), train_set.y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * len(idx)
-        seconds = time.perf_counter() - start
-        record = {
-            "epoch": epoch + 1,
-            "loss": total / n,
-            "train_acc": accuracy(model, eval_train),
-            "test_acc": accuracy(model, test_set),
-            "seconds": seconds,
-            "depth": model.depth,
-        }
-        if on_epoch_end is not None:
-            on_epoch_end(model, record)
-        history.append(record)
-        bar.set_postfix(loss=f"{record['loss']:.4f}", test=f"{record['test_acc']:.4f}")
+    with cpu_threads_for(config.model.width):
+        for epoch in bar:
+            model.train()
+            start = time.perf_counter()
+            order = torch.randperm(n, generator=gen).to(device)
+            total = 0.0
+            for i in range(0, n, config.batch_size):
+                idx = order[i : i + config.batch_size]
+                loss = loss_fn(model(train_set.x[idx]), train_set.y[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                total += float(loss.detach()) * len(idx)
+            record = {
+                "epoch": epoch + 1,
+                "loss": total / n,
+                "train_acc": accuracy(model, eval_train),
+                "test_acc": accuracy(model, test_set),
+                "seconds": time.perf_counter() - start,
+                "depth": model.depth,
+            }
+            if on_epoch_end is not None:
+                on_epoch_end(model, record)
+            history.append(record)
+            bar.set_postfix(loss=f"{record['loss']:.4f}", test=f"{record['test_acc']:.4f}")
     model.eval()
     return Trained(model.cpu(), config, history)
 

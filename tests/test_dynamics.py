@@ -129,3 +129,19 @@ def test_first_order_error_is_second_order_in_the_increment():
         errs.append(dynamics.first_order_errors(np.concatenate([y, y2]), scale * W)["error"][0])
     # halving W quarters the error: the expansion is exact to first order
     assert 3.5 < errs[0] / errs[1] < 4.5
+
+
+def test_ode_comparison_is_exact_for_a_network_that_follows_eq3():
+    # Build "network" trajectories from the ODE itself: the gap must vanish.
+    rng = np.random.default_rng(5)
+    W = rng.normal(size=(3, 3))
+    y1 = np.array([0.3, 0.6, 0.2])
+    _, y = dynamics.integrate(y1, W, 9)
+    y = np.repeat(y[:, None, :], 4, axis=1)  # 4 identical samples of class 0
+    x0 = np.zeros((1, 4, 3))
+    x = np.concatenate([x0, x0 + np.cumsum(y, axis=0)])
+    cmp = dynamics.compare_with_ode(x, y, np.zeros(4, int), W)
+    assert cmp.y_gap < 1e-6 and cmp.x_gap < 1e-5
+    # and a perturbed network shows a gap of the perturbation's size
+    cmp2 = dynamics.compare_with_ode(x, y + 0.01, np.zeros(4, int), W)
+    assert 0.005 < cmp2.y_gap < 0.05

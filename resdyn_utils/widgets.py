@@ -1,0 +1,40 @@
+"""Interactive explorers (ipywidgets). Each wraps a figure function of
+:mod:`resdyn_utils.figures`, which is what the tests exercise; in the rendered book
+the chapter draws that function's static default next to the explorer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import figures
+
+#: Default of the N = 2 explorer: a predator-prey pair (unit 2 feeds on unit 1).
+PHASE_DEFAULT = {"w11": 0.5, "w12": -2.0, "w21": 2.0, "w22": -0.5, "y1": 0.2, "y2": 0.1}
+
+
+LIVE_ONLY = "(the interactive explorer appears when this notebook runs live, e.g. on Colab)"
+
+
+def phase_explorer(live: bool = True, **defaults: float):
+    """Sliders for W (2x2) and the initial residual, redrawing the phase portrait of eq. 3.
+
+    With ``live=False`` (headless execution by the book runner, which injects
+    ``interactive = False``) no widget is created, since widget comms can stall a
+    headless kernel client; a one-line note is returned instead.
+    """
+    if not live:
+        return LIVE_ONLY
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    values = PHASE_DEFAULT | defaults
+
+    def draw(w11: float, w12: float, w21: float, w22: float, y1: float, y2: float) -> None:
+        figures.phase_portrait(np.array([[w11, w12], [w21, w22]]), np.array([y1, y2]))
+        plt.show()
+
+    weight = lambda v: widgets.FloatSlider(value=v, min=-4, max=4, step=0.1)  # noqa: E731
+    start = lambda v: widgets.FloatSlider(value=v, min=0.01, max=0.99, step=0.01)  # noqa: E731
+    return widgets.interactive(
+        draw, **{k: (weight if k.startswith("w") else start)(v) for k, v in values.items()}
+    )

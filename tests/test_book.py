@@ -1,0 +1,115 @@
+"""The book runner, the profiles, the notebook conventions and the dependency lists."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from resdyn_utils import book
+from resdyn_utils.profiles import PROFILES, get_profile
+from resdyn_utils.results import load_results, record
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+def test_unknown_profile_is_refused():
+    with pytest.raises(ValueError, match="unknown profile 'fast'.*quick, full"):
+        get_profile("fast")
+    assert book.main(["--profile", "fast", "--root", str(ROOT)]) == 1
+
+
+def make_book(root: Path, cells: list[str]) -> None:
+    (root / "book").mkdir(parents=True)
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/chapter\n")
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('profile = "quick"\nseed = 0', metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in cells]
+    nbformat.write(nb, root / "book" / "chapter.ipynb")
+
+
+def test_failing_cell_stops_the_runner_naming_notebook_and_cell(tmp_path, capsys):
+    make_book(tmp_path, ["x = 1", "raise RuntimeError('broken on purpose')"])
+    assert book.main(["--profile", "quick", "--root", str(tmp_path), "--no-html"]) == 1
+    err = capsys.readouterr().err
+    assert "chapter.ipynb" in err and "cell 3" in err and "broken on purpose" in err
+
+
+def test_runner_injects_the_profile_and_records_timings(tmp_path):
+    make_book(tmp_path, ["assert profile == 'full', profile"])
+    timings = book.run_book(tmp_path, "full", html=False)
+    assert list(timings) == ["book/chapter.ipynb"]
+    info = (tmp_path / "_build" / "src" / "book" / "build_info.md").read_text()
+    assert "`full`" in info and "book/chapter.ipynb" in info
+
+
+def test_toc_lists_existing_files_in_order():
+    files = book.toc_files(ROOT)
+    assert files[0] == "book/intro.md"
+    assert all((ROOT / f).is_file() for f in files)
+    assert {f"book/{p.name}" for p in NOTEBOOKS} <= set(files)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_have_no_outputs_and_a_parameters_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    assert re.search(r"^profile\s*=\s*\"quick\"", params[0].source, re.M)
+    assert re.search(r"^seed\s*=", params[0].source, re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_record_results_through_the_helper(path):
+    source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    assert "record(" in source
+    assert "json.dump" not in source and "open(" not in source
+
+
+def test_record_merges_and_converts(isolated_build):
+    import numpy as np
+    import torch
+
+    record("demo", "quick", a=np.float32(0.5), b=torch.tensor([1, 2]))
+    record("demo", "quick", c={"d": np.arange(2)})
+    values = load_results("demo")["values"]
+    assert values == {"a": 0.5, "b": [1, 2], "c": {"d": [0, 1]}}
+    record("demo", "full", a=1)
+    assert load_results("demo") == {"chapter": "demo", "profile": "full", "values": {"a": 1}}
+
+
+def _normalise(spec: str) -> str:
+    return re.sub(r"\s+", "", spec).lower()
+
+
+def test_environment_yml_mirrors_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        declared += extra
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    conda_side = [s for s in pip if not s.startswith("-e")]
+    assert sorted(map(_normalise, conda_side)) == sorted(map(_normalise, declared))
+
+
+def test_lock_pins_the_torch_on_this_machine():
+    lock = (ROOT / "requirements-lock.txt").read_text().splitlines()
+    assert "torch==2.14.1" in lock and "torchvision==0.29.1" in lock
+    assert any(line.startswith("jupyter-book==1.") for line in lock)
+
+
+def test_profiles_are_ordered_by_cost():
+    quick, full = PROFILES["quick"], PROFILES["full"]
+    assert quick.mnist_n_train < 60_000 and full.mnist_n_train is None
+    assert len(full.seeds) >= 3 and len(full.circles_seeds) >= 5
+    assert json.dumps(sorted(PROFILES)) == '["full", "quick"]'
