@@ -152,9 +152,9 @@ def stage_book(root: Path, staging: Path) -> None:
     shutil.copytree(root / "book", staging / "book", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
 
 
-def build_html(staging: Path, out: Path) -> None:
-    """``jupyter-book build -W`` of the staged book into ``out/html``."""
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(staging), "--path-output", str(out.parent),
+def build_html(staging: Path, root: Path) -> None:
+    """``jupyter-book build -W`` of the staged book into ``root/_build/html``."""
+    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(staging), "--path-output", str(root),
            "-W", "--keep-going"]
     print("+", " ".join(cmd), flush=True)
     result = subprocess.run(cmd)
@@ -188,7 +188,7 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
         json.dumps({"profile": profile, "timings": timings, "environment": env}, indent=2)
     )
     if html:
-        build_html(staging, build / "html")
+        build_html(staging, root)
     return timings
 
 

@@ -304,3 +304,26 @@ def train(
     if cache:
         save_checkpoint(trained, path)
     return trained
+
+
+def history_frame(runs: dict[str, list[Trained]]):
+    """One row per (model, seed, epoch) with the history's columns and ``test_error``."""
+    import pandas as pd
+
+    rows = [{"model": name, "seed": t.config.seed, **h, "test_error": 1 - h["test_acc"]}
+            for name, trained in runs.items() for t in trained for h in t.history]
+    return pd.DataFrame(rows)
+
+
+def error_summary(runs: dict[str, list[Trained]]):
+    """Final test error per model: mean, min, max over seeds and the per-seed values (in %)."""
+    import pandas as pd
+
+    rows = []
+    for name, trained in runs.items():
+        errs = [100 * t.test_error for t in trained]
+        rows.append({"model": name, "seeds": len(errs), "mean %": sum(errs) / len(errs),
+                     "min %": min(errs), "max %": max(errs),
+                     "per seed %": ", ".join(f"{e:.2f}" for e in errs),
+                     "train minutes": sum(t.train_seconds for t in trained) / 60})
+    return pd.DataFrame(rows).set_index("model")

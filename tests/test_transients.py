@@ -1,0 +1,60 @@
+"""Transient analysis on small nets whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from resdyn_utils import transients
+from resdyn_utils.models import ModelConfig, ResidualNet
+
+
+def test_class_means_and_stds():
+    values = torch.tensor([[[0.0], [2.0], [10.0], [14.0]]])  # (T=1, B=4, N=1)
+    labels = torch.tensor([0, 0, 1, 1])
+    assert transients.class_means(values, labels, 2).flatten().tolist() == [1.0, 12.0]
+    torch.testing.assert_close(transients.class_stds(values, labels, 2).flatten(),
+                               torch.tensor([2**0.5, 8**0.5]))
+
+
+def test_decomposition_adds_up_to_the_last_layer():
+    torch.manual_seed(0)
+    net = ResidualNet(ModelConfig(3, 3, 15, 2, "shared", bias_init=-1.0))
+    traj = net.trajectory(torch.rand(6, 3))
+    y_star, converged = transients.settled_residuals(net, torch.rand(6, 3))
+    parts = transients.decompose(traj, y_star)
+    torch.testing.assert_close(parts.total, traj.x[-1], atol=1e-5, rtol=0)
+    torch.testing.assert_close(parts.steady, 15 * y_star)
+
+
+def readout_identity_net() -> ResidualNet:
+    net = ResidualNet(ModelConfig(2, 2, 1, 2, "shared"))
+    with torch.no_grad():
+        net.readout.weight.copy_(torch.eye(2))
+        net.readout.bias.zero_()
+    return net
+
+
+def test_swap_follows_the_transient_when_only_the_transient_differs():
+    labels = torch.tensor([0, 0, 1, 1])
+    transient = torch.tensor([[2.0, 0.0], [1.5, 0.0], [0.0, 2.0], [0.0, 1.0]])
+    same = torch.ones(4, 2)
+    parts = transients.Decomposition(same, same, transient, same / 15)
+    out = transients.transient_swap(readout_identity_net(), parts, labels)
+    assert out == {"intact": 1.0, "follows_transient": 1.0, "follows_own_transient": 1.0}
+
+
+def test_swap_ignores_the_transient_when_the_input_decides():
+    labels = torch.tensor([0, 0, 1, 1])
+    inputs = torch.tensor([[5.0, 0.0], [5.0, 0.0], [0.0, 5.0], [0.0, 5.0]])
+    transient = torch.tensor([[0.1, 0.0], [0.1, 0.0], [0.0, 0.1], [0.0, 0.1]])
+    zero = torch.zeros(4, 2)
+    parts = transients.Decomposition(inputs, zero, transient, zero)
+    out = transients.transient_swap(readout_identity_net(), parts, labels)
+    assert out["intact"] == 1.0 and out["follows_transient"] == 0.0 and out["follows_own_transient"] == 0.0
+
+
+def test_spread_layer():
+    assert transients.spread_layer(np.array([0.5, 0.2, 0.001, 0.002, 0.0005]), 0.01) == 3
+    assert transients.spread_layer(np.array([0.5, 0.001, 0.2, 0.001]), 0.01) == 4
+    assert transients.spread_layer(np.array([0.5, 0.2]), 0.01) is None
