@@ -133,3 +133,69 @@ def spread_by_layer(spread: pd.DataFrame):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def residual_heatmaps(mean: np.ndarray, std: np.ndarray, title: str):
+    """Mean and std over samples of every residual (units x layers), side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    layers = np.arange(1, mean.shape[0] + 1)
+    for ax, values, name, cmap in ((axes[0], mean, "mean", "viridis"), (axes[1], std, "std", "magma")):
+        sns.heatmap(values.T, ax=ax, cmap=cmap, xticklabels=layers, yticklabels=False,
+                    cbar_kws={"label": f"{name} of y(t)"})
+        ax.set(xlabel="layer t", ylabel=f"unit (1..{values.shape[1]})", title=f"{name} over samples")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def class_heatmap(values: np.ndarray, title: str, label: str, units: np.ndarray | None = None):
+    """A classes x units heatmap (e.g. class means at one layer); ``units`` labels columns."""
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    sns.heatmap(values, ax=ax, cmap="viridis", cbar_kws={"label": label},
+                xticklabels=False if units is None or len(units) > 40 else units)
+    ax.set(xlabel="unit" if units is None else f"unit ({len(values[0])} shown)", ylabel="class", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def lines(x: np.ndarray, series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str,
+          logx: bool = False, reference: float | None = None):
+    """A few curves over a shared x axis, optionally with a horizontal reference line."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for name, values in series.items():
+        ax.plot(x, values, "o-" if len(x) <= 30 else "-", ms=4, label=name)
+    if reference is not None:
+        ax.axhline(reference, color="gray", ls="--", lw=1)
+    if logx:
+        ax.set_xscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def neuron_by_class(y_mean: np.ndarray, x_mean: np.ndarray, units: list[int], highlight: list[int] | None = None,
+                    layers: tuple[int, int] | None = None):
+    """Fig. 4 of the paper: for each panel k, unit ``units[k]``'s class-mean residual and
+    activation across layers, the class ``highlight[k]`` drawn thick.
+
+    ``y_mean`` is (C, T, N) and ``x_mean`` (C, T+1, N)."""
+    n = len(units)
+    highlight = highlight if highlight is not None else list(range(n))
+    fig, axes = plt.subplots(2, n, figsize=(2.4 * n, 5), sharex=True, squeeze=False)
+    palette = sns.color_palette("tab10", y_mean.shape[0])
+    for k, unit in enumerate(units):
+        for c in range(y_mean.shape[0]):
+            lw = 2.5 if c == highlight[k] else 0.8
+            axes[0][k].plot(np.arange(1, y_mean.shape[1] + 1), y_mean[c, :, unit], color=palette[c], lw=lw)
+            axes[1][k].plot(np.arange(0, x_mean.shape[1]), x_mean[c, :, unit], color=palette[c], lw=lw,
+                            label=str(c))
+        axes[0][k].set_title(f"class {highlight[k]}: unit {unit}", fontsize=9)
+        axes[1][k].set_xlabel("layer t")
+    if layers is not None:
+        axes[0][0].set_xlim(*layers)
+    axes[0][0].set_ylabel("mean y(t)")
+    axes[1][0].set_ylabel("mean x(t)")
+    axes[1][-1].legend(title="class", fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.tight_layout()
+    return fig

@@ -17,6 +17,7 @@ import torch
 
 from .dynamics import unroll_until_settled
 from .models import ResidualNet, Trajectory
+from .training import cpu_threads_for
 
 
 def class_means(values: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
@@ -95,3 +96,66 @@ def spread_layer(std_per_layer: np.ndarray, threshold: float) -> int | None:
         if below[t:].all():
             return t + 1
     return None
+
+
+@torch.no_grad()
+def decomposition_accuracies(model: ResidualNet, parts: Decomposition, labels: torch.Tensor) -> dict[str, float]:
+    """Readout accuracy on parts of ``x(T)``: the whole, only the transient, all but the
+    transient, and the transient replaced by its class-agnostic mean."""
+    acc = lambda feats: float((predict(model, feats) == labels).float().mean())  # noqa: E731
+    mean_transient = parts.transient.mean(0, keepdim=True).expand_as(parts.transient)
+    return {
+        "full x(T)": acc(parts.total),
+        "transient only": acc(parts.transient),
+        "all but the transient": acc(parts.input + parts.steady),
+        "transient -> class-agnostic mean": acc(parts.input + parts.steady + mean_transient),
+    }
+
+
+@torch.no_grad()
+def accuracy_by_depth(model: ResidualNet, inputs: torch.Tensor, labels: torch.Tensor, max_depth: int,
+                      batch: int = 2000) -> np.ndarray:
+    """Test accuracy of the readout applied at every layer ``T' = 1..max_depth`` (one pass)."""
+    if max_depth > model.max_depth:
+        raise ValueError(f"this net has {model.max_depth} layers; only shared weights unroll further")
+    correct = torch.zeros(max_depth)
+    for i in range(0, len(labels), batch):
+        x, yb = model.pad(inputs[i : i + batch]), labels[i : i + batch]
+        for t in range(1, max_depth + 1):
+            x, _ = model.step(x, t)
+            correct[t - 1] += (model.readout(x).argmax(1) == yb).sum()
+    return (correct / len(labels)).numpy()
+
+
+def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                 l2: float = 1e-3, max_iter: int = 100) -> float:
+    """Test accuracy of a multinomial logistic regression fitted (L-BFGS) on standardised
+    features: how linearly separable the classes are in that representation."""
+    torch.manual_seed(0)
+    mean, std = train_x.mean(0), train_x.std(0) + 1e-6
+    xtr, xte = (train_x - mean) / std, (test_x - mean) / std
+    n_classes = int(train_y.max()) + 1
+    probe = torch.nn.Linear(xtr.shape[1], n_classes)
+    opt = torch.optim.LBFGS(probe.parameters(), max_iter=max_iter, history_size=20, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(probe(xtr), train_y) + l2 * probe.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    with cpu_threads_for(0):  # small matmuls: one thread is fastest
+        opt.step(closure)
+    with torch.no_grad():
+        return float((probe(xte).argmax(1) == test_y).float().mean())
+
+
+def strongest_readout_units(K: torch.Tensor) -> list[int]:
+    """For each class c, the unit i* with the largest classifier weight K[c, i*]."""
+    return [int(i) for i in K.argmax(dim=1)]
+
+
+def own_class_wins(x_last: torch.Tensor, labels: torch.Tensor, K: torch.Tensor) -> list[bool]:
+    """For each class c: is the mean ``x_{i*}(T)`` of class c the largest over classes?"""
+    means = torch.stack([x_last[labels == c].mean(0) for c in range(K.shape[0])])  # (C, N)
+    return [bool(means[:, i].argmax() == c) for c, i in enumerate(strongest_readout_units(K))]

@@ -38,3 +38,26 @@ def phase_explorer(live: bool = True, **defaults: float):
     return widgets.interactive(
         draw, **{k: (weight if k.startswith("w") else start)(v) for k, v in values.items()}
     )
+
+
+def neuron_explorer(y_mean: np.ndarray, x_mean: np.ndarray, live: bool = True):
+    """Pick a class, a unit and a layer range; draws the class-mean residual and activation
+    of that unit for every class (the chosen class thick). Arrays as in
+    :func:`resdyn_utils.figures.neuron_by_class`."""
+    if not live:
+        return LIVE_ONLY
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    n_classes, depth, width = y_mean.shape
+
+    def draw(cls: int, unit: int, layers: tuple[int, int]) -> None:
+        figures.neuron_by_class(y_mean, x_mean, [unit], [cls], layers=layers)
+        plt.show()
+
+    return widgets.interactive(
+        draw,
+        cls=widgets.Dropdown(options=list(range(n_classes)), value=0, description="class"),
+        unit=widgets.IntSlider(value=0, min=0, max=width - 1, description="unit"),
+        layers=widgets.IntRangeSlider(value=(0, depth), min=0, max=depth, description="layers"),
+    )

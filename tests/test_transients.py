@@ -58,3 +58,42 @@ def test_spread_layer():
     assert transients.spread_layer(np.array([0.5, 0.2, 0.001, 0.002, 0.0005]), 0.01) == 3
     assert transients.spread_layer(np.array([0.5, 0.001, 0.2, 0.001]), 0.01) == 4
     assert transients.spread_layer(np.array([0.5, 0.2]), 0.01) is None
+
+
+def test_decomposition_accuracies_on_a_transient_coded_problem():
+    labels = torch.tensor([0, 0, 1, 1])
+    transient = torch.tensor([[2.0, 0.0], [1.5, 0.0], [0.0, 2.0], [0.0, 1.0]])
+    same = torch.ones(4, 2)
+    parts = transients.Decomposition(same, same, transient, same / 15)
+    acc = transients.decomposition_accuracies(readout_identity_net(), parts, labels)
+    assert acc["full x(T)"] == 1.0 and acc["transient only"] == 1.0
+    assert acc["all but the transient"] == 0.5  # ties -> class 0 for everyone
+    assert acc["transient -> class-agnostic mean"] == 0.5
+
+
+def test_accuracy_by_depth_matches_the_forward_pass():
+    torch.manual_seed(1)
+    net = ResidualNet(ModelConfig(4, 5, 3, 3, "shared", bias_init=-1.0))
+    x, y = torch.rand(50, 4), torch.randint(0, 3, (50,))
+    curve = transients.accuracy_by_depth(net, x, y, 40, batch=16)
+    for depth in (1, 3, 40):
+        expected = float((net(x, depth).argmax(1) == y).float().mean())
+        assert abs(curve[depth - 1] - expected) < 1e-6
+
+
+def test_linear_probe_separates_separable_classes_and_not_noise():
+    gen = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 3, (600,), generator=gen)
+    centres = torch.tensor([[3.0, 0.0], [0.0, 3.0], [-3.0, -3.0]])
+    x = centres[y] + 0.3 * torch.randn(600, 2, generator=gen)
+    assert transients.linear_probe(x[:400], y[:400], x[400:], y[400:]) > 0.98
+    noise = torch.randn(600, 2, generator=gen)
+    assert transients.linear_probe(noise[:400], y[:400], noise[400:], y[400:]) < 0.5
+
+
+def test_own_class_wins_on_a_built_example():
+    K = torch.tensor([[1.0, 0.0], [0.0, 1.0]])  # class 0 reads unit 0, class 1 unit 1
+    x_last = torch.tensor([[5.0, 1.0], [5.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    labels = torch.tensor([0, 0, 1, 1])
+    assert transients.strongest_readout_units(K) == [0, 1]
+    assert transients.own_class_wins(x_last, labels, K) == [True, False]
