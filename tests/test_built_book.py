@@ -1,0 +1,73 @@
+"""Checks on the book that the runner just built (run after `resdyn_utils.book`).
+
+They read the per-chapter results JSON and the HTML: the mechanics and sanity bounds
+of whatever profile was built, never the paper's numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from resdyn_utils.book import toc_files
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+RESULTS = BUILD / "results"
+
+pytestmark = pytest.mark.skipif(not (RESULTS / "build.json").exists(), reason="the book has not been built")
+
+
+def results(chapter: str) -> dict:
+    data = json.loads((RESULTS / f"{chapter}.json").read_text())
+    assert data["profile"] == json.loads((RESULTS / "build.json").read_text())["profile"]
+    return data["values"]
+
+
+def test_every_chapter_page_is_rendered():
+    assert (BUILD / "html" / "index.html").is_file()
+    for rel in toc_files(ROOT):
+        page = BUILD / "html" / Path(rel).with_suffix(".html")
+        assert page.is_file(), page
+        assert "Traceback" not in page.read_text(errors="replace") or rel.endswith(".md")
+
+
+def test_build_info_lists_every_notebook():
+    build = json.loads((RESULTS / "build.json").read_text())
+    notebooks = [f for f in toc_files(ROOT) if f.endswith(".ipynb")]
+    assert sorted(build["timings"]) == sorted(notebooks)
+    assert all(seconds > 0 for seconds in build["timings"].values())
+
+
+def test_theory_identities_hold():
+    v = results("theory")
+    assert v["euler_gap"] < 1e-5 and v["sum_gap"] < 1e-4 and v["exact_map_gap"] < 1e-4
+    assert len(v["first_order_error"]) == 14
+    assert v["circles_fixed_point_counts"]  # at least the corners of the cube
+
+
+def test_circles_sanity():
+    v = results("circles")
+    accs = [a for variant in v["accuracy"].values() for a in variant.values()]
+    assert all(0.0 <= a <= 1.0 for a in accs)
+    assert max(v["accuracy"]["shared, padded (paper)"].values()) > 0.75  # well above chance (0.5)
+    assert 0 <= v["ode_gap_y"] < 1.0
+    assert len(v["verdicts"]) == 5
+
+
+def test_training_sanity():
+    v = results("training")
+    shared = list(v["test_error"]["ResNet, shared W"].values())
+    assert all(0.0 <= e < 0.5 for e in shared)  # a ResNet learns, even in the quick profile
+    assert v["train_minutes"] > 0
+
+
+def test_transients_sanity():
+    v = results("transients")
+    assert 0 <= v["own_class_win_count"] <= 10
+    assert set(v["decomposition"]) == {"full x(T)", "transient only", "all but the transient",
+                                       "transient -> class-agnostic mean"}
+    assert len(v["accuracy_by_depth"]) == v["unroll_depth"]
+    assert all(len(curve) == 15 for curve in v["probes"].values())
