@@ -28,6 +28,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import Dataset, Split, load_dataset
+from .depth import AdaptiveDepth, DepthController
 from .models import ModelConfig, ResidualNet
 from .paths import cache_dir
 
@@ -61,6 +62,7 @@ class TrainConfig:
     schedule: str = "onecycle"
     weight_decay: float = 0.0
     seed: int = 0
+    adaptive_depth: AdaptiveDepth | None = None
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -73,7 +75,11 @@ class TrainConfig:
             raise ValueError(f"unknown schedule {self.schedule!r}; use one of {SCHEDULES}")
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """All fields; ``adaptive_depth`` only when set (so fixed-depth keys never change)."""
+        out = dataclasses.asdict(self)
+        if out["adaptive_depth"] is None:
+            del out["adaptive_depth"]
+        return out
 
     def key(self) -> str:
         """A stable hash of the whole config (and the checkpoint format)."""
@@ -181,6 +187,7 @@ def fit(
     loss_fn = nn.CrossEntropyLoss()
     eval_train = Split(train_set.x[:10_000], train_set.y[:10_000])
     history: list[dict] = []
+    controller = DepthController(config.adaptive_depth, train_set.x) if config.adaptive_depth else None
     bar = tqdm(range(config.epochs), desc=_describe(config), disable=not progress, leave=False)
     with cpu_threads_for(config.model.width):
         for epoch in bar:
@@ -203,9 +210,13 @@ def fit(
                 "test_acc": accuracy(model, test_set),
                 "seconds": time.perf_counter() - start,
                 "depth": model.depth,
+                "last_epoch": epoch == config.epochs - 1,
             }
+            if controller is not None:
+                controller(model, record)
             if on_epoch_end is not None:
                 on_epoch_end(model, record)
+            del record["last_epoch"]
             history.append(record)
             bar.set_postfix(loss=f"{record['loss']:.4f}", test=f"{record['test_acc']:.4f}")
     model.eval()
@@ -289,9 +300,9 @@ def train(
 ) -> Trained:
     """Load the model of ``config`` from the cache, or train it and cache it.
 
-    A bad checkpoint is reported with a warning, deleted and retrained. A model
-    trained with an ``on_epoch_end`` hook is cached only if the caller says so by
-    making the hook part of the config (see :mod:`resdyn_utils.depth`).
+    A bad checkpoint is reported with a warning, deleted and retrained. An
+    ``on_epoch_end`` hook is not part of the cache key: pass ``cache=False`` when it
+    changes the model (the adaptive-depth rule belongs in the config instead).
     """
     path = checkpoint_path(config, cache_folder)
     if cache and path.exists():
