@@ -4,8 +4,9 @@ After each epoch, measure how much the last layer still changes the residuals,
 
     delta = mean over a fixed evaluation batch and over units of |y(T) - y(T-1)|,
 
-and while ``delta`` is below the threshold (the paper's 0.01), remove the last layer
-(the measurement is repeated on the shortened net). With ``criterion="magnitude"`` the
+and if ``delta`` is below the threshold (the paper's 0.01), remove the last layer: one
+layer per epoch, the paper's literal rule (``max_removals=None`` keeps removing, with
+the measurement repeated on the shortened net, while the criterion holds). With ``criterion="magnitude"`` the
 rule looks at ``mean |y(T)|`` instead: the epsilon-ResNet baseline, which drops a block
 whose response is small.
 
@@ -15,7 +16,7 @@ every epoch except the last, so the final net is always trained at its final dep
 
 Use it with any loop::
 
-    controller = DepthController(AdaptiveDepth(0.01), eval_inputs)
+    controller = DepthController(AdaptiveDepth(0.01), eval_inputs)  # one layer per epoch at most
     for epoch in range(epochs):
         ...train one epoch...
         controller(model, record)   # may call model.remove_last_layer()
@@ -37,12 +38,14 @@ CRITERIA = ("change", "magnitude")
 @dataclass(frozen=True)
 class AdaptiveDepth:
     """Settings of the rule: a positive ``threshold``, the ``criterion``, the size of the
-    fixed evaluation batch (the first ``eval_size`` training samples) and ``min_depth``."""
+    fixed evaluation batch (the first ``eval_size`` training samples), ``min_depth``, and
+    the most layers removed after one epoch (``None``: no limit)."""
 
     threshold: float = 0.01
     criterion: str = "change"
     eval_size: int = 1000
     min_depth: int = 1
+    max_removals: int | None = 1
 
     def __post_init__(self) -> None:
         t = self.threshold
@@ -54,6 +57,8 @@ class AdaptiveDepth:
             raise ValueError(f"min_depth must be >= 1 (a net needs a layer), got {self.min_depth}")
         if self.eval_size < 1:
             raise ValueError(f"eval_size must be >= 1, got {self.eval_size}")
+        if self.max_removals is not None and self.max_removals < 1:
+            raise ValueError(f"max_removals must be >= 1 or None, got {self.max_removals}")
 
 
 @torch.no_grad()
@@ -85,7 +90,8 @@ class DepthController:
         record["depth_measure"] = measure
         removed = 0
         if not record.get("last_epoch", False):
-            while measure < self.rule.threshold and model.depth > self.rule.min_depth:
+            limit = self.rule.max_removals if self.rule.max_removals is not None else model.depth
+            while measure < self.rule.threshold and model.depth > self.rule.min_depth and removed < limit:
                 model.remove_last_layer()
                 removed += 1
                 measure = last_layer_measure(model, self.eval_inputs, self.rule.criterion)

@@ -199,3 +199,35 @@ def neuron_by_class(y_mean: np.ndarray, x_mean: np.ndarray, units: list[int], hi
     axes[1][-1].legend(title="class", fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
     return fig
+
+
+def depth_trajectories(curves: pd.DataFrame):
+    """Depth after each epoch (columns ``run``, ``weights``, ``epoch``, ``depth``)."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    sns.lineplot(data=curves, x="epoch", y="depth", hue="weights", units="run", estimator=None, lw=1.2, ax=ax)
+    ax.set(title="depth during training (one line per seed)", ylim=(0, curves["depth"].max() + 1))
+    fig.tight_layout()
+    return fig
+
+
+def threshold_sweep(sweep: pd.DataFrame):
+    """Final depth and test accuracy against the threshold (columns ``threshold``,
+    ``final depth``, ``test accuracy``; one point per seed)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, col in zip(axes, ("final depth", "test accuracy")):
+        sns.lineplot(data=sweep, x="threshold", y=col, marker="o", errorbar=("pi", 100), ax=ax)
+        ax.set_xscale("log")
+    fig.suptitle("adaptive depth: the threshold sets the final depth (band: min to max over seeds)")
+    fig.tight_layout()
+    return fig
+
+
+def recorded_depths(recorded: dict[float, dict[int, list[int]]], threshold: float):
+    """Depth per epoch of the recorded runs at one threshold, one line per seed."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for s, depths in recorded[threshold].items():
+        ax.plot(np.arange(1, len(depths) + 1), depths, label=f"seed {s}")
+    ax.set(xlabel="epoch", ylabel="depth", title=f"threshold {threshold}", ylim=(0, 16))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

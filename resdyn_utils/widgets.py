@@ -61,3 +61,18 @@ def neuron_explorer(y_mean: np.ndarray, x_mean: np.ndarray, live: bool = True):
         unit=widgets.IntSlider(value=0, min=0, max=width - 1, description="unit"),
         layers=widgets.IntRangeSlider(value=(0, depth), min=0, max=depth, description="layers"),
     )
+
+
+def depth_explorer(recorded: dict[float, dict[int, list[int]]], live: bool = True):
+    """Pick a threshold of the recorded adaptive-depth runs; draws depth per epoch."""
+    if not live:
+        return LIVE_ONLY
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    def draw(threshold: float) -> None:
+        figures.recorded_depths(recorded, threshold)
+        plt.show()
+
+    options = sorted(recorded)
+    return widgets.interactive(draw, threshold=widgets.SelectionSlider(options=options, value=options[len(options) // 2]))

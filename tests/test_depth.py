@@ -35,10 +35,16 @@ def test_removes_identical_last_layers_and_stops_at_the_right_one():
     # layers 1..4 have distinct residuals; layers 5..9 repeat layer 4 exactly
     net = constant_residual_net([-2.0, -1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
     controller = DepthController(AdaptiveDepth(0.01), torch.rand(16, 2))
-    records = epochs(controller, net, 3)
+    records = epochs(controller, net, 7)
     assert net.depth == 4 and len(net.layers) == 4
-    assert [r["removed"] for r in records] == [5, 0, 0]
+    assert [r["removed"] for r in records] == [1, 1, 1, 1, 1, 0, 0]  # one layer per epoch
     assert records[-1]["depth_measure"] == pytest.approx(torch.sigmoid(torch.tensor(1.0)) - torch.sigmoid(torch.tensor(0.0)))
+
+
+def test_unlimited_removals_cut_all_repeats_in_one_epoch():
+    net = constant_residual_net([-2.0, -1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    records = epochs(DepthController(AdaptiveDepth(0.01, max_removals=None), torch.rand(16, 2)), net, 2)
+    assert net.depth == 4 and [r["removed"] for r in records] == [5, 0]
 
 
 def test_a_net_whose_residuals_keep_changing_keeps_every_layer():
@@ -49,7 +55,7 @@ def test_a_net_whose_residuals_keep_changing_keeps_every_layer():
 
 def test_shared_weights_converged_net_shrinks_to_min_depth():
     net = constant_residual_net([0.5] * 7, weights="shared")  # every y(t) identical
-    epochs(DepthController(AdaptiveDepth(0.01, min_depth=2), torch.rand(8, 2)), net, 1)
+    epochs(DepthController(AdaptiveDepth(0.01, min_depth=2), torch.rand(8, 2)), net, 9)
     assert net.depth == 2
     assert net.trajectory(torch.rand(3, 2)).depth == 2
 
@@ -57,7 +63,7 @@ def test_shared_weights_converged_net_shrinks_to_min_depth():
 def test_removed_layers_leave_parameters_and_forward_pass():
     net = constant_residual_net([0.0, 1.0, 1.0, 1.0])
     n_before = sum(p.numel() for p in net.parameters())
-    epochs(DepthController(AdaptiveDepth(0.01), torch.rand(4, 2)), net, 1)
+    epochs(DepthController(AdaptiveDepth(0.01), torch.rand(4, 2)), net, 3)
     assert net.depth == 2
     assert sum(p.numel() for p in net.parameters()) == n_before - 2 * (2 * 2 + 2)
     assert net.trajectory(torch.rand(3, 2)).y.shape[0] == 2
