@@ -63,3 +63,23 @@ def load_results(chapter: str) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"no results for chapter {chapter!r} at {path}: execute that chapter first")
     return json.loads(path.read_text())
+
+
+VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not testable")
+QUICK_VERDICT = "quick profile: not a reproduction"
+
+
+def grade(reproduced: bool, partly: bool = False) -> str:
+    """The verdict word: reproduced, else partly reproduced (if ``partly``), else not."""
+    return VERDICTS[0] if reproduced else (VERDICTS[1] if partly else VERDICTS[2])
+
+
+def verdict_table(rows: list[dict], profile: str):
+    """A chapter's verdicts (claim, paper, ours, verdict) as a DataFrame. A quick-profile
+    run is a smoke test, so its verdicts are replaced by a mark saying so."""
+    import pandas as pd
+
+    table = pd.DataFrame(rows)
+    if profile == "quick":
+        table["verdict"] = QUICK_VERDICT
+    return table

@@ -113,3 +113,13 @@ def test_profiles_are_ordered_by_cost():
     assert quick.mnist_n_train < 60_000 and full.mnist_n_train is None
     assert len(full.seeds) >= 3 and len(full.circles_seeds) >= 5
     assert json.dumps(sorted(PROFILES)) == '["full", "quick"]'
+
+
+def test_verdicts_grade_and_quick_runs_are_marked():
+    from resdyn_utils.results import QUICK_VERDICT, grade, verdict_table
+
+    assert grade(True) == "reproduced" and grade(False, True) == "partly reproduced"
+    assert grade(False) == "not reproduced"
+    rows = [{"claim": "c", "paper": 1, "ours": 2, "verdict": grade(False)}]
+    assert verdict_table(rows, "full")["verdict"].tolist() == ["not reproduced"]
+    assert verdict_table(rows, "quick")["verdict"].tolist() == [QUICK_VERDICT]
