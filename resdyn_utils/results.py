@@ -40,7 +40,7 @@ def results_path(chapter: str) -> Path:
     return results_dir() / f"{chapter}.json"
 
 
-def record(chapter: str, profile: str, **values: Any) -> Path:
+def record(chapter: str, profile: str, **values: Any) -> None:
     """Merge ``values`` into the chapter's results file (written atomically).
 
     Values recorded under another profile are discarded: one file holds one profile.
@@ -54,7 +54,6 @@ def record(chapter: str, profile: str, **values: Any) -> Path:
     with os.fdopen(fd, "w") as fh:
         json.dump(current, fh, indent=2, sort_keys=True)
     os.replace(tmp, path)
-    return path
 
 
 def load_results(chapter: str) -> dict:

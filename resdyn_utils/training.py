@@ -188,7 +188,9 @@ def fit(
     eval_train = Split(train_set.x[:10_000], train_set.y[:10_000])
     history: list[dict] = []
     controller = DepthController(config.adaptive_depth, train_set.x) if config.adaptive_depth else None
-    bar = tqdm(range(config.epochs), desc=_describe(config), disable=not progress, leave=False)
+    # The book runner sets TQDM_DISABLE: an explicit ``disable=`` would override it.
+    show = progress and os.environ.get("TQDM_DISABLE", "") in ("", "0")
+    bar = tqdm(range(config.epochs), desc=_describe(config), disable=not show, leave=False)
     with cpu_threads_for(config.model.width):
         for epoch in bar:
             model.train()
