@@ -5,9 +5,9 @@
 Measures, in one run and at one batch size: (1) the peak GEMM rate of torch on
 this machine for the layer's matmul shape (batch x N) @ (N x N); (2) training
 samples/s of the 15-layer shared and variable nets (forward, backward, Adam step),
-turned into achieved GFLOP/s with the layer matmul count (3 matmuls of 2 B N^2
-FLOPs per layer and step: forward, input gradient, weight gradient). Writes
-benchmarks/throughput.json.
+turned into achieved GFLOP/s with the matmul count of the model (3 matmuls per
+layer and step: forward, input gradient, weight gradient; 3x the forward FLOPs of
+``count_flops_per_sample``). Writes benchmarks/throughput.json.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from resdyn_utils.models import ModelConfig, ResidualNet
+from resdyn_utils.models import ModelConfig, ResidualNet, count_flops_per_sample
 
 
 def gemm_peak(batch: int, width: int, seconds: float = 3.0) -> float:
@@ -59,7 +59,7 @@ def training_rate(weights: str, batch: int, width: int, steps: int) -> dict:
         step()
     elapsed = time.perf_counter() - start
     samples_s = steps * batch / elapsed
-    flops_per_sample = 3 * 2 * width * width * cfg.depth  # hidden-layer matmuls only
+    flops_per_sample = 3 * count_flops_per_sample(cfg)
     return {"samples_per_s": samples_s, "gflops": samples_s * flops_per_sample / 1e9}
 
 
