@@ -113,6 +113,18 @@ def decomposition_accuracies(model: ResidualNet, parts: Decomposition, labels: t
 
 
 @torch.no_grad()
+def residual_at_depth(model: ResidualNet, inputs: torch.Tensor, depth: int, batch: int = 2000) -> torch.Tensor:
+    """``y(depth)`` for every input, without keeping the trajectory (memory-light)."""
+    out = []
+    for i in range(0, len(inputs), batch):
+        x = model.pad(inputs[i : i + batch])
+        for t in range(1, depth + 1):
+            x, y = model.step(x, t)
+        out.append(y)
+    return torch.cat(out)
+
+
+@torch.no_grad()
 def accuracy_by_depth(model: ResidualNet, inputs: torch.Tensor, labels: torch.Tensor, max_depth: int,
                       batch: int = 2000) -> np.ndarray:
     """Test accuracy of the readout applied at every layer ``T' = 1..max_depth`` (one pass)."""

@@ -97,3 +97,10 @@ def test_own_class_wins_on_a_built_example():
     labels = torch.tensor([0, 0, 1, 1])
     assert transients.strongest_readout_units(K) == [0, 1]
     assert transients.own_class_wins(x_last, labels, K) == [True, False]
+
+
+def test_residual_at_depth_matches_the_trajectory():
+    torch.manual_seed(3)
+    net = ResidualNet(ModelConfig(4, 5, 3, 3, "shared", bias_init=-1.0))
+    x = torch.rand(9, 4)
+    torch.testing.assert_close(transients.residual_at_depth(net, x, 30, batch=4), net.trajectory(x, depth=30).y[-1])
