@@ -142,14 +142,23 @@ it is typed by hand.
     )
 
 
-def stage_book(root: Path, staging: Path) -> None:
-    if staging.exists():
+def stage_book(root: Path, staging: Path, keep_executed: bool = False) -> None:
+    """Copy the book's sources into ``staging``. With ``keep_executed`` (a run of some
+    chapters only), notebooks executed by an earlier run stay in place."""
+    if staging.exists() and not keep_executed:
         shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+    staging.mkdir(parents=True, exist_ok=True)
     for name in BOOK_FILES:
         if (root / name).exists():
             shutil.copy2(root / name, staging / name)
-    shutil.copytree(root / "book", staging / "book", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for source in (root / "book").rglob("*"):
+        target = staging / source.relative_to(root)
+        if source.is_dir() or ".ipynb_checkpoints" in source.parts:
+            continue
+        if keep_executed and source.suffix == ".ipynb" and target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
 
 
 def build_html(staging: Path, root: Path) -> None:
@@ -169,7 +178,7 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
     os.environ[BUILD_DIR_ENV] = str(build)
     os.environ["TQDM_DISABLE"] = "1"  # progress bars are for live sessions, not the rendered book
     staging = build / "src"
-    stage_book(root, staging)
+    stage_book(root, staging, keep_executed=bool(only))
     env = environment_report()
     timings: dict[str, float] = {}
     for rel in toc_files(root):
