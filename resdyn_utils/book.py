@@ -181,6 +181,11 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
     stage_book(root, staging, keep_executed=bool(only))
     env = environment_report()
     timings: dict[str, float] = {}
+    previous = build / "results" / "build.json"
+    if only and previous.exists():  # a partial run keeps the other chapters' timings
+        earlier = json.loads(previous.read_text())
+        if earlier.get("profile") == profile:
+            timings.update(earlier["timings"])
     for rel in toc_files(root):
         if not rel.endswith(".ipynb"):
             continue
