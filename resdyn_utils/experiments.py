@@ -11,7 +11,7 @@ from __future__ import annotations
 from .data import N_CLASSES, N_PIXELS
 from .models import ModelConfig
 from .profiles import Profile
-from .training import DataConfig, TrainConfig
+from .training import DataConfig, TrainConfig, Trained
 
 MODEL_KINDS = ("shared", "variable", "mlp")
 PAPER_DEPTH = 15
@@ -50,3 +50,9 @@ def circles_config(kind: str, profile: Profile, seed: int, pad_zero: bool = True
     data = DataConfig("circles", CIRCLES_POINTS, CIRCLES_POINTS, seed=seed, pad_zero=pad_zero)
     return TrainConfig(_model(kind, in_dim, in_dim, depth, 2, CIRCLES_INIT), data,
                        epochs=profile.circles_epochs, seed=seed, **CIRCLES_RECIPE)
+
+
+def best_by_training_accuracy(runs: dict[int, Trained]) -> int:
+    """The depth whose net fits its training data best (final training accuracy; ties go to
+    the shallower net). Chosen without the test set, so test numbers stay unbiased."""
+    return max(sorted(runs), key=lambda depth: (runs[depth].history[-1]["train_acc"], -depth))

@@ -231,3 +231,92 @@ def recorded_depths(recorded: dict[float, dict[int, list[int]]], threshold: floa
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def by_model(frame: pd.DataFrame, x: str, y: str, title: str, ax=None, logy: bool = False,
+             style: str | None = None):
+    """One line per model (mean over runs, band from min to max); returns the figure."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 3.8))
+    else:
+        fig = ax.figure
+    sns.lineplot(data=frame, x=x, y=y, hue="model", style=style, marker="o", ms=4,
+                 errorbar=("pi", 100), ax=ax)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def noise_accuracy(sweep: pd.DataFrame, reference: Sequence[float] = ()):
+    """Accuracy against the noise level, unclamped and clamped side by side; dotted lines
+    mark the ``reference`` levels."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, clamped in zip(axes, (False, True)):
+        by_model(sweep[sweep["clamped"] == clamped], "sigma", "accuracy",
+                 "clamped to [0, 1]" if clamped else "not clamped", ax=ax)
+        for s in reference:
+            ax.axvline(s, color="gray", ls=":", lw=1)
+        ax.set_xlabel("noise sigma (pixel scale [0, 1])")
+    fig.suptitle("test accuracy under Gaussian input noise (band: min to max over seeds)")
+    fig.tight_layout()
+    return fig
+
+
+def noise_evolution(evolution: pd.DataFrame, sigma: float):
+    """Relative change of x(t) and of y(t) per layer; eq. 3's linear prediction dashed."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    by_model(evolution, "layer", "x", "in x(t): ||x_noisy - x|| / ||x||", ax=axes[0], logy=True)
+    residual = evolution.melt(id_vars=["model", "run", "layer"], value_vars=[c for c in ("y", "y, eq. 3") if c in evolution],
+                              var_name="source", value_name="relative change").dropna()
+    by_model(residual, "layer", "relative change", "in y(t) (dashed: linearised eq. 3)", ax=axes[1], logy=True,
+             style="source")
+    fig.suptitle(f"how input noise of sigma = {sigma:.3g} evolves through the layers")
+    fig.tight_layout()
+    return fig
+
+
+def layer_perturbation(table: pd.DataFrame):
+    """Accuracy drop and logit change against the layer k whose x(k) is perturbed."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    by_model(table, "layer", "accuracy drop", "accuracy drop", ax=axes[0])
+    by_model(table, "layer", "logit change", "relative change of the logits", ax=axes[1], logy=True)
+    for ax in axes:
+        ax.set_xlabel("perturbed layer k (0: input)")
+    fig.suptitle(f"one fixed-size perturbation at x(k): {table['size'].iloc[0]}")
+    fig.tight_layout()
+    return fig
+
+
+def noisy_digit(clean: np.ndarray, noisy: np.ndarray, evolution: pd.DataFrame, sigma: float):
+    """The widget's view: a digit with and without noise, and the noise in x(t) of each model."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), gridspec_kw={"width_ratios": [1, 1, 2.4]})
+    for ax, image, name in ((axes[0], clean, "clean"), (axes[1], noisy, f"sigma = {sigma:.3g}")):
+        ax.imshow(image.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+        ax.set(title=name, xticks=[], yticks=[])
+    by_model(evolution, "layer", "x", "||x_noisy(t) - x(t)|| / ||x(t)||", ax=axes[2], logy=True)
+    fig.tight_layout()
+    return fig
+
+
+VERDICT_COLORS = {"reproduced": "tab:green", "partly reproduced": "tab:olive", "not reproduced": "tab:red",
+                  "not testable": "tab:gray", "missing": "white"}
+
+
+def verdict_counts(card: pd.DataFrame):
+    """Stacked bars: how many claims of each experiment got each verdict."""
+    counts = card.groupby(["experiment", "verdict"], sort=False).size().unstack(fill_value=0)
+    order = [v for v in VERDICT_COLORS if v in counts] + [v for v in counts if v not in VERDICT_COLORS]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(counts) + 1.5))
+    counts[order].plot.barh(stacked=True, ax=ax, edgecolor="black", linewidth=0.5,
+                            color=[VERDICT_COLORS.get(v, "tab:blue") for v in order])
+    ax.invert_yaxis()
+    ax.set(xlabel="claims", ylabel="", title="verdicts per experiment")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig

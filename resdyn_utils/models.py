@@ -132,10 +132,14 @@ class ResidualNet(nn.Module):
         return depth
 
     def step(self, x: torch.Tensor, t: int, lesion: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        """One layer: returns ``(x(t), y(t))`` from ``x(t-1)``. A lesioned layer has y = 0."""
-        y = torch.sigmoid(self.layer(t)(x))
+        """One layer: returns ``(x(t), y(t))`` from ``x(t-1)``.
+
+        A lesioned layer is deleted: ``x(t) = x(t-1)`` and ``y(t) = 0``. For a residual
+        net that is exactly a zero residual; for the MLP it passes its input on (the
+        layer-deletion of Veit et al. 2016), which its zero output would not."""
         if lesion:
-            y = torch.zeros_like(y)
+            return x, torch.zeros_like(x)
+        y = torch.sigmoid(self.layer(t)(x))
         return (x + y if self.config.residual else y), y
 
     def hidden(self, inputs: torch.Tensor, depth: int | None = None) -> torch.Tensor:

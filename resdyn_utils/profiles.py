@@ -24,6 +24,9 @@ class Profile:
     circles_epochs: int
     n_samples: int
     unroll_depth: int
+    mlp_depths: tuple[int, ...]
+    robust_n_test: int | None
+    probe_n: int
 
     @property
     def is_quick(self) -> bool:
@@ -42,6 +45,9 @@ PROFILES: dict[str, Profile] = {
         circles_epochs=60,
         n_samples=200,
         unroll_depth=100,
+        mlp_depths=(1, 2, 3),
+        robust_n_test=500,
+        probe_n=200,
     ),
     "full": Profile(
         name="full",
@@ -54,6 +60,9 @@ PROFILES: dict[str, Profile] = {
         circles_epochs=200,
         n_samples=200,
         unroll_depth=1000,
+        mlp_depths=(1, 2, 3, 5, 8),
+        robust_n_test=None,
+        probe_n=2_000,
     ),
 }
 

@@ -5,6 +5,7 @@ the chapter draws that function's static default next to the explorer."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from . import figures
 
@@ -76,3 +77,35 @@ def depth_explorer(recorded: dict[float, dict[int, list[int]]], live: bool = Tru
 
     options = sorted(recorded)
     return widgets.interactive(draw, threshold=widgets.SelectionSlider(options=options, value=options[len(options) // 2]))
+
+
+def noise_view(image: np.ndarray, evolution: pd.DataFrame, sigma: float, seed: int):
+    """The noise explorer's figure at one ``sigma``: ``image`` (784,) with the noise every
+    model sees (:func:`resdyn_utils.robustness.add_noise`, clamped), and the rows of the
+    precomputed ``evolution`` (a ``sigma`` column) at that level."""
+    import torch
+
+    from .robustness import add_noise
+
+    rows = evolution[np.isclose(evolution["sigma"], sigma)]
+    if rows.empty:
+        raise ValueError(f"no noise evolution was computed at sigma = {sigma}; "
+                         f"available: {sorted(evolution['sigma'].unique())}")
+    noisy = add_noise(torch.as_tensor(image)[None], sigma, seed, clamp=True)[0].numpy()
+    return figures.noisy_digit(image, noisy, rows, sigma)
+
+
+def noise_explorer(image: np.ndarray, evolution: pd.DataFrame, seed: int, live: bool = True):
+    """A slider over the noise levels of ``evolution``: the noisy digit and the per-layer
+    noise of each model (see :func:`noise_view`)."""
+    if not live:
+        return LIVE_ONLY
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    def draw(sigma: float) -> None:
+        noise_view(image, evolution, sigma, seed)
+        plt.show()
+
+    levels = sorted(evolution["sigma"].unique())
+    return widgets.interactive(draw, sigma=widgets.SelectionSlider(options=levels, value=levels[len(levels) // 2]))

@@ -38,3 +38,23 @@ def test_explorer_sliders_start_at_the_default():
     explorer = widgets.phase_explorer(w12=-1.0)
     values = {child.description: child.value for child in explorer.children if hasattr(child, "min")}
     assert values == widgets.PHASE_DEFAULT | {"w12": -1.0}
+
+
+def test_noise_view_draws_the_noise_every_model_sees_and_the_chosen_level():
+    import pandas as pd
+    import torch
+
+    from resdyn_utils.robustness import add_noise
+
+    image = np.linspace(0, 1, 784).astype(np.float32)
+    evolution = pd.DataFrame([{"model": m, "run": 0, "sigma": s, "layer": t, "x": s * (t + 1)}
+                              for m in ("a", "b") for s in (0.1, 0.3) for t in range(4)])
+    fig = widgets.noise_view(image, evolution, 0.3, seed=5)
+    shown = fig.axes[1].images[0].get_array()
+    expected = add_noise(torch.as_tensor(image)[None], 0.3, 5, clamp=True)[0].numpy().reshape(28, 28)
+    np.testing.assert_allclose(shown, expected)
+    curves = [line.get_ydata() for line in fig.axes[2].lines if len(line.get_ydata()) == 4]
+    assert any(np.allclose(c, 0.3 * np.arange(1, 5)) for c in curves)  # the sigma = 0.3 rows, not 0.1
+    with pytest.raises(ValueError, match="no noise evolution"):
+        widgets.noise_view(image, evolution, 0.2, seed=5)
+    assert widgets.noise_explorer(image, evolution, 5, live=False) == widgets.LIVE_ONLY

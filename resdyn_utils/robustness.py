@@ -1,0 +1,223 @@
+r"""Input noise, layer perturbations, layer lesions and FGSM (experiment E5).
+
+The paper's v2 compares ResNets and MLPs under input noise but gives no protocol, so
+the book defines one (see the robustness chapter):
+
+- **noise**: Gaussian, on the [0, 1] pixel scale, ``x + sigma * z`` with one fixed
+  draw ``z`` per test image (so every model and every sigma sees the same noise
+  directions), optionally clamped back to [0, 1];
+- **noise evolution**: ``||x_noisy(t) - x(t)|| / ||x(t)||`` per layer (and the same
+  for ``y``), averaged over samples, beside the prediction of the linearised eq. 3,
+  ``delta y(t+1) = (I + J(y(t))) delta y(t)``;
+- **layer perturbation**: a random direction of fixed L2 norm ``eps`` added to
+  ``x(k)`` at one layer ``k`` at a time (``k = 0`` is the input, ``k = T`` the
+  readout's input);
+- **lesion** (Veit et al. 2016): layer ``k`` deleted, ``x(k) = x(k-1)``; for a
+  ResNet this is exactly ``y(k) = 0``;
+- **FGSM**: ``x + eps * sign(grad_x loss)``, clamped to [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .data import Split
+from .models import ResidualNet
+
+#: The neural-ODE robustness protocol's noise levels (Yan et al. 2019): 50, 75, 100 on 0-255.
+REFERENCE_SIGMAS = (50 / 255, 75 / 255, 100 / 255)
+#: The noise levels of the book's sweeps: 0 to 1 on the [0, 1] pixel scale.
+SIGMAS = tuple(sorted({0.0, 0.05, 0.1, *REFERENCE_SIGMAS, 0.5, 0.75, 1.0}))
+
+
+def _check_sigma(sigma: float) -> None:
+    if not (sigma >= 0 and np.isfinite(sigma)):
+        raise ValueError(f"noise level sigma must be a finite number >= 0, got {sigma}")
+
+
+def gaussian_directions(shape: Sequence[int], seed: int) -> torch.Tensor:
+    """Standard normal draws of ``shape`` from their own generator: fixed by ``seed``."""
+    return torch.randn(tuple(shape), generator=torch.Generator().manual_seed(seed))
+
+
+def add_noise(images: torch.Tensor, sigma: float, seed: int, clamp: bool = False) -> torch.Tensor:
+    """``images + sigma * z`` with ``z`` fixed by ``seed``; clamped to [0, 1] if asked."""
+    _check_sigma(sigma)
+    noisy = images + sigma * gaussian_directions(images.shape, seed).to(images.device)
+    return noisy.clamp(0.0, 1.0) if clamp else noisy
+
+
+def unit_directions(shape: Sequence[int], seed: int) -> torch.Tensor:
+    """Random directions of L2 norm 1 per row, fixed by ``seed``."""
+    z = gaussian_directions(shape, seed)
+    return z / z.norm(dim=1, keepdim=True)
+
+
+@torch.no_grad()
+def run(model: ResidualNet, inputs: torch.Tensor, lesion: int | None = None,
+        perturb_at: int | None = None, delta: torch.Tensor | None = None) -> torch.Tensor:
+    """Logits of ``model`` with layer ``lesion`` deleted and/or ``delta`` added to
+    ``x(perturb_at)`` (0: the padded input, T: the readout's input)."""
+    T = model.depth
+    if lesion is not None and not 1 <= lesion <= T:
+        raise ValueError(f"cannot delete layer {lesion}: the net has layers 1..{T}")
+    if perturb_at is not None and not 0 <= perturb_at <= T:
+        raise ValueError(f"cannot perturb x({perturb_at}): the net has x(0..{T})")
+    if (perturb_at is None) != (delta is None):
+        raise ValueError("give both perturb_at and delta, or neither")
+    x = model.pad(inputs)
+    if perturb_at == 0:
+        x = x + delta
+    for t in range(1, T + 1):
+        x, _ = model.step(x, t, lesion=(t == lesion))
+        if t == perturb_at:
+            x = x + delta
+    return model.readout(x)
+
+
+def _accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    return float((logits.argmax(1) == labels).float().mean())
+
+
+def noise_accuracy(model: ResidualNet, split: Split, sigmas: Sequence[float], seed: int,
+                   clamp: bool) -> list[float]:
+    """Test accuracy under Gaussian noise of each ``sigma`` (same draws for every sigma)."""
+    return [_accuracy(run(model, add_noise(split.x, s, seed, clamp)), split.y) for s in sigmas]
+
+
+def noise_sweep(models: dict[str, Sequence[ResidualNet]], split: Split, sigmas: Sequence[float],
+                seed: int) -> pd.DataFrame:
+    """Accuracy of every model (name -> one net per training seed) at every sigma, clamped
+    and not: columns ``model``, ``run``, ``sigma``, ``clamped``, ``accuracy``."""
+    rows = []
+    for name, nets in models.items():
+        for run_index, net in enumerate(nets):
+            for clamp in (False, True):
+                for sigma, acc in zip(sigmas, noise_accuracy(net, split, sigmas, seed, clamp)):
+                    rows.append({"model": name, "run": run_index, "sigma": sigma, "clamped": clamp,
+                                 "accuracy": acc})
+    return pd.DataFrame(rows)
+
+
+def relative_change(clean: torch.Tensor, perturbed: torch.Tensor) -> torch.Tensor:
+    """Per leading index (layer), the mean over samples of ``||perturbed - clean|| / ||clean||``.
+
+    Tensors are (L, B, N); the result is (L,)."""
+    return ((perturbed - clean).norm(dim=-1) / clean.norm(dim=-1).clamp_min(1e-12)).mean(dim=-1)
+
+
+@torch.no_grad()
+def linearised_eq3(model: ResidualNet, y: torch.Tensor, dy1: torch.Tensor) -> torch.Tensor:
+    r"""Propagate a residual perturbation ``dy1 = delta y(1)`` along the clean residuals
+    ``y`` (T, B, N) with eq. 3's Jacobian: ``delta y(t+1) = (I + J_{t+1}(y(t))) delta y(t)``,
+    ``J(y) d = (1 - 2y)(W y) d + y (1 - y)(W d)`` with layer ``t+1``'s W. Returns (T, B, N)."""
+    out = [dy1]
+    d = dy1
+    for t in range(1, y.shape[0]):
+        W = model.weight_matrix(t + 1)
+        yt = y[t - 1]
+        d = d + (1 - 2 * yt) * (yt @ W.T) * d + yt * (1 - yt) * (d @ W.T)
+        out.append(d)
+    return torch.stack(out)
+
+
+def noise_evolution(model: ResidualNet, inputs: torch.Tensor, sigma: float, seed: int,
+                    clamp: bool = False) -> pd.DataFrame:
+    """Per layer ``t``: the relative change of ``x(t)`` (``t = 0..T``) and of ``y(t)``
+    (``t = 1..T``) caused by input noise, and, for a residual net, the change of ``y``
+    that the linearised eq. 3 predicts from the measured ``delta y(1)``."""
+    clean = model.trajectory(inputs)
+    noisy = model.trajectory(add_noise(inputs, sigma, seed, clamp))
+    frame = pd.DataFrame({"layer": np.arange(clean.depth + 1),
+                          "x": relative_change(clean.x, noisy.x).numpy()})
+    dy = relative_change(clean.y, noisy.y).numpy()
+    frame["y"] = np.concatenate([[np.nan], dy])
+    if model.config.residual:
+        predicted = linearised_eq3(model, clean.y, noisy.y[0] - clean.y[0])
+        frame["y, eq. 3"] = np.concatenate([[np.nan], relative_change(clean.y, clean.y + predicted).numpy()])
+    return frame
+
+
+def layer_perturbation(model: ResidualNet, split: Split, eps: float, seed: int,
+                       relative: bool = False) -> pd.DataFrame:
+    """A random direction (fixed by ``seed``) of L2 norm ``eps`` (``relative``:
+    ``eps * ||x(k)||`` per sample) added to ``x(k)``, one ``k = 0..T`` at a time: the
+    relative change of the logits and the accuracy drop."""
+    if not eps > 0:
+        raise ValueError(f"perturbation size eps must be > 0, got {eps}")
+    direction = unit_directions((len(split), model.width), seed)
+    norms = model.trajectory(split.x).x.norm(dim=-1, keepdim=True) if relative else None
+    clean = run(model, split.x)
+    base = _accuracy(clean, split.y)
+    size = f"||delta|| = {eps:g} ||x(k)||" if relative else f"||delta|| = {eps:g}"
+    rows = []
+    for k in range(model.depth + 1):
+        delta = eps * direction * (norms[k] if relative else 1.0)
+        logits = run(model, split.x, perturb_at=k, delta=delta)
+        rows.append({"layer": k, "size": size,
+                     "logit change": float(relative_change(clean[None], logits[None])[0]),
+                     "accuracy drop": base - _accuracy(logits, split.y)})
+    return pd.DataFrame(rows)
+
+
+def lesion_sweep(model: ResidualNet, split: Split) -> pd.DataFrame:
+    """Test error with each layer ``k = 1..T`` deleted (``x(k) = x(k-1)``), beside the intact error."""
+    intact = 1 - _accuracy(run(model, split.x), split.y)
+    return pd.DataFrame([{"layer": k, "error": 1 - _accuracy(run(model, split.x, lesion=k), split.y),
+                          "intact error": intact} for k in range(1, model.depth + 1)])
+
+
+def fgsm(model: ResidualNet, images: torch.Tensor, labels: torch.Tensor, eps: float) -> torch.Tensor:
+    """Fast gradient sign attack: ``clamp(x + eps * sign(grad_x CE), 0, 1)``."""
+    if not eps >= 0:
+        raise ValueError(f"FGSM eps must be >= 0, got {eps}")
+    model.eval()
+    x = images.clone().requires_grad_(True)
+    loss = nn.functional.cross_entropy(model(x), labels)
+    (grad,) = torch.autograd.grad(loss, x)
+    return (images + eps * grad.sign()).clamp(0.0, 1.0).detach()
+
+
+def fgsm_accuracy(model: ResidualNet, split: Split, epsilons: Sequence[float]) -> list[float]:
+    """Accuracy on FGSM examples at each ``eps`` (each attack made against this model)."""
+    return [_accuracy(run(model, fgsm(model, split.x, split.y, e)), split.y) for e in epsilons]
+
+
+def per_run(models: dict[str, Sequence[ResidualNet]], measure) -> pd.DataFrame:
+    """``measure(net)`` (a DataFrame) for every net, with ``model`` and ``run`` columns added."""
+    frames = [measure(net).assign(model=name, run=i)
+              for name, nets in models.items() for i, net in enumerate(nets)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def mean_and_spread(frame: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
+    """Mean, min and max of ``value`` over runs, per group ``by``."""
+    return frame.groupby(by, sort=False)[value].agg(["mean", "min", "max", "count"]).reset_index()
+
+
+def noise_gain(evolution: pd.DataFrame) -> pd.Series:
+    """Per (model, run): the relative noise in ``x(T)`` over that in ``x(0)``; below 1 the
+    net damps input noise relative to its signal, above 1 it amplifies it."""
+    return evolution.groupby(["model", "run"], sort=False)["x"].agg(lambda x: x.iloc[-1] / x.iloc[0])
+
+
+def layer_trend(table: pd.DataFrame) -> pd.DataFrame:
+    """Per model: the Spearman rank correlation of the perturbed layer ``k`` with the mean
+    (over runs) accuracy drop, and the drops at the first and last ``k`` (in points).
+    ``rho < 0``: the earlier the perturbation, the larger the drop; NaN when the drop
+    is the same at every layer."""
+    from scipy.stats import spearmanr
+
+    mean = table.groupby(["model", "layer"], sort=False)["accuracy drop"].mean().reset_index()
+    rows = {}
+    for name, f in mean.groupby("model", sort=False):
+        constant = f["accuracy drop"].nunique() < 2  # e.g. a net at chance: no trend to rank
+        rows[name] = {"rho": np.nan if constant else spearmanr(f["layer"], f["accuracy drop"]).statistic,
+                      "drop at k=0 %": 100 * f["accuracy drop"].iloc[0],
+                      "drop at k=T %": 100 * f["accuracy drop"].iloc[-1]}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
