@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The project's task runner. Needs only python3 (standard library).
 
-    python3 tasks.py test   # unit tests, every chapter in the quick profile, book build
+    python3 tasks.py test   # unit tests (with a Colab simulation), every chapter in the
+                            # quick profile, the book build, checks in headless chromium
     python3 tasks.py book   # every chapter in the full profile, then the HTML book
 
 Each command first creates the virtual environment ``.venv`` when it is missing or
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -52,11 +54,31 @@ def ensure_env() -> None:
     print(f"environment ready in {time.perf_counter() - start:.0f} s", flush=True)
 
 
+BROWSER_PACKAGES = ("chromium", "chromium-driver")  # Debian's; no browser download at run time
+BUILT_BOOK_TESTS = ("tests/test_built_book.py", "tests/test_browser.py")
+
+
+def ensure_browser() -> None:
+    """Debian's chromium and chromedriver for the browser test: installed with apt-get when
+    missing and this runs as root; otherwise a clear error naming the fix."""
+    if shutil.which("chromium") and shutil.which("chromedriver"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+        run("apt-get", "update", "-q", env=env)
+        run("apt-get", "install", "-y", "-q", "--no-install-recommends", *BROWSER_PACKAGES, env=env)
+        return
+    raise SystemExit("the browser test needs chromium and chromedriver: install them with "
+                     f"`sudo apt-get install {' '.join(BROWSER_PACKAGES)}` (Debian/Ubuntu), then run again")
+
+
 def task_test() -> None:
     ensure_env()
-    run(PY, "-m", "pytest", "-q", "tests", "--ignore=tests/test_built_book.py")
+    ensure_browser()
+    ignore = [f"--ignore={t}" for t in BUILT_BOOK_TESTS]
+    run(PY, "-m", "pytest", "-q", "tests", *ignore)
     run(PY, "-m", "resdyn_utils.book", "--profile", "quick")
-    run(PY, "-m", "pytest", "-q", "tests/test_built_book.py")
+    run(PY, "-m", "pytest", "-q", *BUILT_BOOK_TESTS)
 
 
 def task_book() -> None:

@@ -1,0 +1,144 @@
+"""The built book in a real browser: Debian's headless chromium, driven by Selenium.
+
+Run after the book runner (like test_built_book.py). For every page of the table of
+contents: no console errors, every image decoded with a non-zero size, the math
+typeset by MathJax, and a screenshot under ``_build/screenshots``. The navigation
+(sidebar and "next" links) must reach every chapter.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from resdyn_utils.book import toc_files
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+PAGES = [Path(f).with_suffix(".html").as_posix() for f in toc_files(ROOT)]
+
+pytestmark = pytest.mark.skipif(not (HTML / "index.html").exists(), reason="the book has not been built")
+
+
+def browser_paths() -> tuple[str, str]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.fail("the browser test needs Debian's chromium and chromium-driver: "
+                    "apt-get install chromium chromium-driver (python3 tasks.py test installs them when run as root)")
+    return chromium, driver
+
+
+@pytest.fixture(scope="module")
+def site():
+    """The built HTML served over HTTP on a free local port."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver_path = browser_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,1000"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+
+
+MATHJAX_DONE = """
+const done = arguments[arguments.length - 1];
+if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) { done(false); }
+else { MathJax.startup.promise.then(() => done(true), () => done(false)); }
+"""
+BROKEN_IMAGES = "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);"
+
+
+@pytest.fixture(scope="module")
+def reports(site, browser):
+    """Visit every page once; collect what the tests check."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for page in PAGES:
+        browser.get(f"{site}/{page}")
+        mathjax = browser.execute_async_script(MATHJAX_DONE)
+        report = {
+            "console": [e for e in browser.get_log("browser") if e["level"] == "SEVERE"],
+            "images": browser.execute_script("return document.images.length;"),
+            "broken_images": browser.execute_script(BROKEN_IMAGES),
+            "mathjax": mathjax,
+            "math": browser.execute_script("return document.querySelectorAll('.math').length;"),
+            "typeset": browser.execute_script("return document.querySelectorAll('.math mjx-container').length;"),
+            "sidebar": browser.execute_script(
+                "return [...document.querySelectorAll('.bd-sidebar-primary a.reference.internal')].map(a => a.href);"),
+            "next": browser.execute_script("const a = document.querySelector('a.right-next'); return a ? a.href : null;"),
+        }
+        height = browser.execute_script("return document.documentElement.scrollHeight;")
+        browser.set_window_size(1280, min(max(height, 1000), 20000))
+        shot = SHOTS / (page.replace("/", "__").removesuffix(".html") + ".png")
+        browser.save_screenshot(str(shot))
+        browser.set_window_size(1280, 1000)
+        report["screenshot"] = shot
+        out[page] = report
+    return out
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_without_console_errors(reports, page):
+    assert reports[page]["console"] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_image_has_a_natural_size(reports, page):
+    assert reports[page]["broken_images"] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_math_is_typeset(reports, page):
+    report = reports[page]
+    if report["math"] == 0:
+        return  # Sphinx loads MathJax only on pages with math
+    assert report["mathjax"], "MathJax did not start"
+    assert report["typeset"] == report["math"], f"{report['math'] - report['typeset']} formulas left raw"
+
+
+def test_chapters_have_figures_and_math(reports):
+    notebooks = [Path(f).with_suffix(".html").as_posix() for f in toc_files(ROOT) if f.endswith(".ipynb")]
+    assert all(reports[p]["images"] > 0 for p in notebooks)
+    assert reports["book/theory.html"]["typeset"] > 10
+
+
+def test_navigation_reaches_every_chapter(site, reports):
+    first = PAGES[0]
+    listed = {href.removeprefix(f"{site}/").split("#")[0] for href in reports[first]["sidebar"]}
+    assert set(PAGES) - {first} <= listed
+    chain, page = [first], first
+    while reports[page]["next"] and len(chain) <= len(PAGES):
+        page = reports[page]["next"].removeprefix(f"{site}/").split("#")[0]
+        chain.append(page)
+    assert chain == PAGES
+
+
+def test_a_screenshot_of_every_page(reports):
+    for report in reports.values():
+        assert report["screenshot"].stat().st_size > 10_000  # a real page, not a blank image
