@@ -75,6 +75,34 @@ def test_notebooks_record_results_through_the_helper(path):
     assert "json.dump" not in source and "open(" not in source
 
 
+def _draws(cell) -> list[bool]:
+    """For each top-level statement of a code cell: is it a figure call (``figures.*`` or ``noise_view``)?"""
+    import ast
+
+    def is_draw(stmt) -> bool:
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+            return False
+        f = stmt.value.func
+        return ((isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "figures")
+                or (isinstance(f, ast.Name) and f.id == "noise_view"))
+
+    return [is_draw(stmt) for stmt in ast.parse(cell.source).body]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_figure_cells_are_collapsed_and_captioned(path):
+    cells = nbformat.read(path, as_version=4).cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        draws = _draws(cell)
+        if draws and all(draws):
+            assert "hide-input" in cell.metadata.get("tags", []), f"cell {i} only draws: tag it hide-input"
+        if any(draws) or "noise_view(" in cell.source:
+            after = cells[i + 1] if i + 1 < len(cells) else None
+            assert after is not None and after.cell_type == "markdown", f"cell {i} draws a figure without a caption"
+
+
 def test_record_merges_and_converts(isolated_build):
     import numpy as np
     import torch

@@ -1,0 +1,83 @@
+"""The scorecard: its claims match the chapters, and it shows what the results JSON holds."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from docutils.nodes import make_id
+
+from resdyn_utils import scorecard
+from resdyn_utils.results import record
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def notebook_text(chapter: str) -> tuple[list[str], str]:
+    """Markdown headings and all code of a chapter notebook."""
+    cells = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text())["cells"]
+    headings = [line.lstrip("#").strip() for c in cells if c["cell_type"] == "markdown"
+                for line in "".join(c["source"]).splitlines() if line.startswith("#")]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    return headings, code
+
+
+def test_claim_ids_are_unique():
+    ids = [c.id for c in scorecard.CLAIMS]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_claim_points_at_an_existing_section():
+    for claim in scorecard.CLAIMS:
+        headings, _ = notebook_text(claim.chapter)
+        assert claim.section in headings, f"{claim.id}: no heading {claim.section!r} in {claim.chapter}"
+
+
+def test_every_testable_claim_has_a_verdict_row_in_its_chapter_and_no_row_is_unknown():
+    produced = {}
+    for chapter in scorecard.CHAPTERS:
+        _, code = notebook_text(chapter)
+        for found in re.findall(r'"id": "([^"]+)"', code):
+            produced[found] = chapter
+    known = {c.id: c for c in scorecard.CLAIMS}
+    assert set(produced) <= set(known), set(produced) - set(known)
+    for claim in scorecard.CLAIMS:
+        if claim.untestable:
+            assert claim.id not in produced
+        else:
+            assert produced.get(claim.id) == claim.chapter, claim.id
+
+
+@pytest.mark.parametrize("heading", ["Fig. 5: class means and spreads of $x(1)$ and $x(15)$",
+                                     "The width: 784 or 1064?", "Deleting one layer (Veit et al.)"])
+def test_anchor_is_the_id_sphinx_gives_the_heading(heading):
+    assert scorecard.anchor(heading) == make_id(heading.replace("$", ""))
+
+
+def test_scorecard_reads_the_verdicts_of_the_results():
+    record("training", "full", verdicts=[
+        {"id": "E2.error", "claim": "x", "ours (mean %)": 1.9, "ours": "1.91 (1.89-1.93)", "seeds": 3,
+         "verdict": "not reproduced"}])
+    card = scorecard.scorecard().set_index("id")
+    assert card.loc["E2.error", "verdict"] == "not reproduced"
+    assert card.loc["E2.error", "ours"] == "1.91 (1.89-1.93)" and card.loc["E2.error", "seeds"] == 3
+    assert card.loc["E2.error", "profile"] == "full"
+    assert card.loc["E3.error", "verdict"] == "missing"  # the row is not in the results
+    assert card.loc["E1.accuracy", "profile"] == "not run"  # no circles results at all
+    assert card.loc["E1.weights", "verdict"] == "not testable"
+    assert len(card) == len(scorecard.CLAIMS)
+
+
+def test_unknown_verdict_rows_are_reported():
+    record("depth", "quick", verdicts=[{"id": "E9.new", "claim": "a claim nobody listed", "verdict": "reproduced"}])
+    assert scorecard.unlisted_verdicts() == ["depth: a claim nobody listed"]
+
+
+def test_html_links_each_claim_to_its_section():
+    record("robustness", "quick", verdicts=[{"id": "R.veit", "claim": "c", "ours": "o", "seeds": 1,
+                                             "verdict": "quick profile: not a reproduction"}])
+    html = scorecard.to_html(scorecard.scorecard())
+    assert '<a href="robustness.html#deleting-one-layer-veit-et-al">' in html
+    assert "quick profile: not a reproduction" in html
