@@ -4,7 +4,9 @@
 
 Measures, in one run and at one batch size: (1) the peak GEMM rate of torch on
 this machine for the layer's matmul shape (batch x N) @ (N x N); (2) training
-samples/s of the 15-layer shared and variable nets (forward, backward, Adam step),
+samples/s of the 15-layer shared and variable nets (forward, backward, Adam step;
+torch's three CPU implementations of Adam: one kernel sequence per tensor (the
+default on CPU), ``foreach`` and ``fused``),
 turned into achieved GFLOP/s with the matmul count of the model (3 matmuls per
 layer and step: forward, input gradient, weight gradient; 3x the forward FLOPs of
 ``count_flops_per_sample``). Writes benchmarks/throughput.json.
@@ -38,11 +40,14 @@ def gemm_peak(batch: int, width: int, seconds: float = 3.0) -> float:
     return best
 
 
-def training_rate(weights: str, batch: int, width: int, steps: int) -> dict:
+ADAM_IMPLEMENTATIONS = {"for-loop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
+
+
+def training_rate(weights: str, batch: int, width: int, steps: int, adam: str = "for-loop") -> dict:
     torch.manual_seed(0)
     cfg = ModelConfig(784, width, 15, 10, weights, bias_init=-3.0)
     model = ResidualNet(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, **ADAM_IMPLEMENTATIONS[adam])
     x, y = torch.rand(batch, 784), torch.randint(0, 10, (batch,))
     loss_fn = nn.CrossEntropyLoss()
 
@@ -74,11 +79,12 @@ def main() -> None:
               "cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
               "gemm_peak_gflops": peak}
     for weights in ("shared", "variable"):
-        rate = training_rate(weights, args.batch, args.width, args.steps)
-        rate["fraction_of_peak"] = rate["gflops"] / peak
-        result[weights] = rate
-        print(f"{weights:8s}: {rate['samples_per_s']:.0f} samples/s, {rate['gflops']:.1f} GFLOP/s, "
-              f"{100 * rate['fraction_of_peak']:.0f}% of the GEMM peak ({peak:.1f} GFLOP/s)")
+        for adam in ADAM_IMPLEMENTATIONS:
+            rate = training_rate(weights, args.batch, args.width, args.steps, adam)
+            rate["fraction_of_peak"] = rate["gflops"] / peak
+            result.setdefault(weights, {})[adam] = rate
+            print(f"{weights:8s} Adam {adam:8s}: {rate['samples_per_s']:.0f} samples/s, {rate['gflops']:.1f} GFLOP/s, "
+                  f"{100 * rate['fraction_of_peak']:.0f}% of the GEMM peak ({peak:.1f} GFLOP/s)")
     out = Path(__file__).with_suffix(".json")
     out.write_text(json.dumps(result, indent=2))
     print(f"wrote {out}")

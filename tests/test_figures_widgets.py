@@ -58,3 +58,26 @@ def test_noise_view_draws_the_noise_every_model_sees_and_the_chosen_level():
     with pytest.raises(ValueError, match="no noise evolution"):
         widgets.noise_view(image, evolution, 0.2, seed=5)
     assert widgets.noise_explorer(image, evolution, 5, live=False) == widgets.LIVE_ONLY
+
+
+def test_neuron_view_draws_every_class_and_thickens_the_chosen_one():
+    y_mean = np.random.default_rng(0).random((3, 5, 4))  # classes, layers, units
+    x_mean = np.cumsum(np.concatenate([np.zeros((3, 1, 4)), y_mean], axis=1), axis=1)
+    fig = figures.neuron_by_class(y_mean, x_mean, units=[2], highlight=[1])
+    top, bottom = fig.axes[0], fig.axes[1]
+    assert len(top.lines) == len(bottom.lines) == 3
+    np.testing.assert_allclose(top.lines[1].get_ydata(), y_mean[1, :, 2])
+    np.testing.assert_allclose(bottom.lines[2].get_ydata(), x_mean[2, :, 2])
+    widths = [line.get_linewidth() for line in top.lines]
+    assert widths[1] > widths[0] == widths[2]
+    assert widgets.neuron_explorer(y_mean, x_mean, live=False) == widgets.LIVE_ONLY
+
+
+def test_depth_view_draws_the_recorded_depths_of_the_chosen_threshold():
+    recorded = {0.01: {0: [15, 14, 13], 1: [15, 15, 14]}, 0.1: {0: [15, 10, 5], 1: [15, 9, 4]}}
+    fig = figures.recorded_depths(recorded, 0.1)
+    lines = fig.axes[0].lines
+    assert [list(line.get_ydata()) for line in lines] == [[15, 10, 5], [15, 9, 4]]
+    assert widgets.depth_explorer(recorded, live=False) == widgets.LIVE_ONLY
+    explorer = widgets.depth_explorer(recorded)
+    assert explorer.children[0].options == (0.01, 0.1)
