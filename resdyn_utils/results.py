@@ -68,6 +68,15 @@ VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not testable")
 QUICK_VERDICT = "quick profile: not a reproduction"
 
 
+def mean_spread(values, unit: str = "", digits: int = 2) -> str:
+    """``"mean ± half-range (min-max, n runs)"`` of a few numbers, e.g. test errors over seeds."""
+    values = [float(v) for v in values]
+    lo, hi, mean = min(values), max(values), sum(values) / len(values)
+    if len(values) == 1:
+        return f"{mean:.{digits}f}{unit} (1 run)"
+    return f"{mean:.{digits}f} ± {(hi - lo) / 2:.{digits}f}{unit} ({lo:.{digits}f}-{hi:.{digits}f}, {len(values)} runs)"
+
+
 def grade(reproduced: bool, partly: bool = False) -> str:
     """The verdict word: reproduced, else partly reproduced (if ``partly``), else not."""
     return VERDICTS[0] if reproduced else (VERDICTS[1] if partly else VERDICTS[2])

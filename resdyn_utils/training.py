@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from .data import Dataset, Split, load_dataset
 from .depth import AdaptiveDepth, DepthController
-from .models import ModelConfig, ResidualNet
+from .models import ModelConfig, ResidualNet, count_flops_per_sample
 from .paths import cache_dir
 
 CACHE_FORMAT = 1
@@ -317,6 +317,12 @@ def train(
     if cache:
         save_checkpoint(trained, path)
     return trained
+
+
+def training_flops(config: TrainConfig, n_train: int) -> float:
+    """FLOPs of training ``config`` on ``n_train`` samples: per sample and epoch, 3x the
+    forward pass (forward, input gradient, weight gradient), evaluation not counted."""
+    return 3.0 * count_flops_per_sample(config.model) * n_train * config.epochs
 
 
 def history_frame(runs: dict[str, list[Trained]]):

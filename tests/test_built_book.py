@@ -92,6 +92,7 @@ def test_scorecard_covers_every_claim_and_links_to_real_sections():
     assert [r["id"] for r in v["rows"]] == [c.id for c in CLAIMS]
     assert v["unlisted"] == []
     assert not [r["id"] for r in v["rows"] if r["verdict"] == "missing"]
+    assert not [r["id"] for r in v["rows"] if not r["ours"]]  # every row shows a measurement (or why none)
     for row in v["rows"]:
         page = (BUILD / "html" / "book" / f"{row['chapter']}.html").read_text()
         assert f'id="{row["anchor"]}"' in page, f"{row['id']}: no section #{row['anchor']} in {row['chapter']}.html"

@@ -79,3 +79,18 @@ def test_config_keys_differ_and_are_stable():
 def test_bad_train_configs_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
         circles_config(**changes)
+
+
+def test_training_flops_count_three_matmuls_per_layer_and_sample():
+    from resdyn_utils.training import training_flops
+
+    config = TrainConfig(ModelConfig(784, 784, 15, 10), DataConfig(), epochs=5)
+    per_sample = 3 * (15 * 2 * 784 * 784 + 2 * 784 * 10)
+    assert training_flops(config, 60_000) == per_sample * 60_000 * 5
+
+
+def test_mean_spread_text():
+    from resdyn_utils.results import mean_spread
+
+    assert mean_spread([1.93, 1.92, 1.89], "%") == "1.91 ± 0.02% (1.89-1.93, 3 runs)"
+    assert mean_spread([2.0], "%") == "2.00% (1 run)"
