@@ -206,18 +206,17 @@ def noise_gain(evolution: pd.DataFrame) -> pd.Series:
     return evolution.groupby(["model", "run"], sort=False)["x"].agg(lambda x: x.iloc[-1] / x.iloc[0])
 
 
-def layer_trend(table: pd.DataFrame) -> pd.DataFrame:
+def layer_trend(table: pd.DataFrame, metric: str = "logit change") -> pd.DataFrame:
     """Per model: the Spearman rank correlation of the perturbed layer ``k`` with the mean
-    (over runs) accuracy drop, and the drops at the first and last ``k`` (in points).
-    ``rho < 0``: the earlier the perturbation, the larger the drop; NaN when the drop
-    is the same at every layer."""
+    (over runs) ``metric``, beside that mean at the first and the last ``k``. ``rho < 0``:
+    the earlier the perturbation, the larger its effect; NaN when the effect is the same
+    at every layer (e.g. a net at chance)."""
     from scipy.stats import spearmanr
 
-    mean = table.groupby(["model", "layer"], sort=False)["accuracy drop"].mean().reset_index()
+    mean = table.groupby(["model", "layer"], sort=False)[metric].mean().reset_index()
     rows = {}
     for name, f in mean.groupby("model", sort=False):
-        constant = f["accuracy drop"].nunique() < 2  # e.g. a net at chance: no trend to rank
-        rows[name] = {"rho": np.nan if constant else spearmanr(f["layer"], f["accuracy drop"]).statistic,
-                      "drop at k=0 %": 100 * f["accuracy drop"].iloc[0],
-                      "drop at k=T %": 100 * f["accuracy drop"].iloc[-1]}
+        constant = f[metric].nunique() < 2
+        rows[name] = {"rho": np.nan if constant else spearmanr(f["layer"], f[metric]).statistic,
+                      f"{metric} at k=0": f[metric].iloc[0], f"{metric} at k=T": f[metric].iloc[-1]}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")

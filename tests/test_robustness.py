@@ -189,6 +189,8 @@ def test_layer_trend_sign_follows_where_the_drop_is():
 
     early = pd.DataFrame({"model": "early", "run": 0, "layer": range(5), "accuracy drop": [0.5, 0.4, 0.2, 0.1, 0.0]})
     late = early.assign(model="late", **{"accuracy drop": early["accuracy drop"][::-1].to_numpy()})
-    trend = robustness.layer_trend(pd.concat([early, late]))
+    trend = robustness.layer_trend(pd.concat([early, late]), "accuracy drop")
     assert trend.loc["early", "rho"] == pytest.approx(-1.0) and trend.loc["late", "rho"] == pytest.approx(1.0)
-    assert trend.loc["early", "drop at k=0 %"] == pytest.approx(50.0)
+    assert trend.loc["early", "accuracy drop at k=0"] == pytest.approx(0.5)
+    flat = early.assign(model="flat", **{"accuracy drop": 0.0})
+    assert np.isnan(robustness.layer_trend(flat, "accuracy drop").loc["flat", "rho"])
