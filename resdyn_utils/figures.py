@@ -320,3 +320,18 @@ def verdict_counts(card: pd.DataFrame):
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def runs_per_epoch(frame: pd.DataFrame | None, metric: str, reference: float | None = None):
+    """``metric`` per epoch, one line per ``run``; a dashed line at ``reference``. ``None``
+    (the recorded runs are missing) draws an empty axis saying so."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    if frame is None:
+        ax.text(0.5, 0.5, "no recorded runs", ha="center", va="center", transform=ax.transAxes)
+    else:
+        sns.lineplot(data=frame, x="epoch", y=metric, hue="run", marker="o", ax=ax)
+    if reference is not None:
+        ax.axhline(reference, color="gray", ls="--", lw=1)
+    ax.set(title=f"{metric} per epoch", ylabel=metric)
+    fig.tight_layout()
+    return fig
