@@ -10,7 +10,9 @@ from __future__ import annotations
 
 
 def _key(script) -> tuple:
-    return str(getattr(script, "filename", script)), tuple(sorted(getattr(script, "attributes", {}).items()))
+    """Inline scripts have no file: some extensions register them with ``None``, some with ``""``."""
+    filename = getattr(script, "filename", script) or ""
+    return str(filename), tuple(sorted(getattr(script, "attributes", {}).items()))
 
 
 def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -25,5 +27,5 @@ def drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> Non
 
 
 def setup(app):
-    app.connect("html-page-context", drop_duplicate_scripts)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=900)  # after the others add theirs
     return {"parallel_read_safe": True, "parallel_write_safe": True}

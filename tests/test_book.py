@@ -151,3 +151,17 @@ def test_verdicts_grade_and_quick_runs_are_marked():
     rows = [{"claim": "c", "paper": 1, "ours": 2, "verdict": grade(False)}]
     assert verdict_table(rows, "full")["verdict"].tolist() == ["not reproduced"]
     assert verdict_table(rows, "quick")["verdict"].tolist() == [QUICK_VERDICT]
+
+
+def test_duplicate_inline_scripts_are_dropped_whatever_their_empty_filename():
+    from sphinx.builders.html._assets import _JavaScript
+
+    from resdyn_utils.sphinx_assets import drop_duplicate_scripts
+
+    body = "const THEBE_JS_URL = 'x';"
+    scripts = [_JavaScript(None, body=body), _JavaScript("a.js"), _JavaScript("", body=body), _JavaScript("a.js"),
+               _JavaScript("", body="other")]
+    context = {"script_files": scripts}
+    drop_duplicate_scripts(None, "page", "page.html", context, None)
+    assert [(s.filename, s.attributes) for s in context["script_files"]] == [
+        (None, {"body": body}), ("a.js", {}), ("", {"body": "other"})]

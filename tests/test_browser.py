@@ -61,17 +61,27 @@ def browser():
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_script_timeout(60)
     yield driver
     driver.quit()
 
 
-MATHJAX_DONE = """
-const done = arguments[arguments.length - 1];
-if (!window.MathJax || !MathJax.startup || !MathJax.startup.promise) { done(false); }
-else { MathJax.startup.promise.then(() => done(true), () => done(false)); }
-"""
 BROKEN_IMAGES = "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);"
+
+
+def _wait_for_typesetting(browser, seconds: float = 30.0) -> None:
+    """MathJax typesets asynchronously: wait until every formula is typeset (or time out,
+    and let the test report what is left)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if browser.execute_script(TYPESET_DONE):
+            return
+        time.sleep(0.2)
+
+
+TYPESET_DONE = ("return document.readyState === 'complete' && document.querySelectorAll('.math').length"
+                " === document.querySelectorAll('.math mjx-container').length;")
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +91,8 @@ def reports(site, browser):
     out = {}
     for page in PAGES:
         browser.get(f"{site}/{page}")
-        mathjax = browser.execute_async_script(MATHJAX_DONE)
+        _wait_for_typesetting(browser)
+        mathjax = browser.execute_script("return !!(window.MathJax && MathJax.version && MathJax.startup);")
         report = {
             "console": [e for e in browser.get_log("browser") if e["level"] == "SEVERE"],
             "images": browser.execute_script("return document.images.length;"),

@@ -54,7 +54,7 @@ def test_circles_sanity():
     assert all(0.0 <= a <= 1.0 for a in accs)
     assert max(v["accuracy"]["shared, padded (paper)"].values()) > 0.75  # well above chance (0.5)
     assert 0 <= v["ode_gap_y"] < 1.0
-    assert len(v["verdicts"]) == 5
+    assert len(v["verdicts"]) == 7
 
 
 def test_training_sanity():
