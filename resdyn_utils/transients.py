@@ -57,6 +57,13 @@ def settled_residuals(model: ResidualNet, inputs: torch.Tensor, tol: float = 1e-
     return settled.y, settled.converged
 
 
+def settled_class_means(model: ResidualNet, inputs: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Per class, the mean of the residuals its inputs settle to when the shared net is
+    unrolled (:func:`settled_residuals`): shape (C, N)."""
+    y_star, _ = settled_residuals(model, inputs)
+    return torch.stack([y_star[labels == c].mean(0) for c in range(n_classes)])
+
+
 @torch.no_grad()
 def predict(model: ResidualNet, features: torch.Tensor) -> torch.Tensor:
     """The readout's class decision for given ``x(T)`` vectors."""

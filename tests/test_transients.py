@@ -104,3 +104,12 @@ def test_residual_at_depth_matches_the_trajectory():
     net = ResidualNet(ModelConfig(4, 5, 3, 3, "shared", bias_init=-1.0))
     x = torch.rand(9, 4)
     torch.testing.assert_close(transients.residual_at_depth(net, x, 30, batch=4), net.trajectory(x, depth=30).y[-1])
+
+
+def test_settled_class_means_of_a_net_without_weights_are_its_bias_sigmoid():
+    net = ResidualNet(ModelConfig(2, 2, 3, 2, "shared", w_std=0.0))
+    with torch.no_grad():
+        net.layers[0].bias.copy_(torch.tensor([-1.0, 2.0]))
+    labels = torch.tensor([0, 1, 1, 0])
+    means = transients.settled_class_means(net, torch.rand(4, 2), labels, 2)
+    torch.testing.assert_close(means, torch.sigmoid(torch.tensor([[-1.0, 2.0], [-1.0, 2.0]])))
