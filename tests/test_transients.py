@@ -35,11 +35,16 @@ def readout_identity_net() -> ResidualNet:
     return net
 
 
-def test_swap_follows_the_transient_when_only_the_transient_differs():
+def transient_coded_problem() -> tuple[torch.Tensor, transients.Decomposition]:
+    """Two classes that differ only in their transient (input and steady state shared)."""
     labels = torch.tensor([0, 0, 1, 1])
     transient = torch.tensor([[2.0, 0.0], [1.5, 0.0], [0.0, 2.0], [0.0, 1.0]])
     same = torch.ones(4, 2)
-    parts = transients.Decomposition(same, same, transient, same / 15)
+    return labels, transients.Decomposition(same, same, transient, same / 15)
+
+
+def test_swap_follows_the_transient_when_only_the_transient_differs():
+    labels, parts = transient_coded_problem()
     out = transients.transient_swap(readout_identity_net(), parts, labels)
     assert out == {"intact": 1.0, "follows_transient": 1.0, "follows_own_transient": 1.0}
 
@@ -61,10 +66,7 @@ def test_spread_layer():
 
 
 def test_decomposition_accuracies_on_a_transient_coded_problem():
-    labels = torch.tensor([0, 0, 1, 1])
-    transient = torch.tensor([[2.0, 0.0], [1.5, 0.0], [0.0, 2.0], [0.0, 1.0]])
-    same = torch.ones(4, 2)
-    parts = transients.Decomposition(same, same, transient, same / 15)
+    labels, parts = transient_coded_problem()
     acc = transients.decomposition_accuracies(readout_identity_net(), parts, labels)
     assert acc["full x(T)"] == 1.0 and acc["transient only"] == 1.0
     assert acc["all but the transient"] == 0.5  # ties -> class 0 for everyone
