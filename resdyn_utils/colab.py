@@ -87,7 +87,8 @@ def sync(root: Path, notebook: Path) -> bool:
     if not problems(root, notebook):
         return False
     nb = nbformat.read(notebook, as_version=4)
-    nb.cells = [c for i, c in enumerate(nb.cells) if i not in _tagged(nb, BADGE_TAG) + _tagged(nb, SETUP_TAG)]
+    generated = set(_tagged(nb, BADGE_TAG) + _tagged(nb, SETUP_TAG))
+    nb.cells = [c for i, c in enumerate(nb.cells) if i not in generated]
     badge, setup = expected_cells(root, notebook)
     params = _tagged(nb, "parameters")
     if len(params) != 1:

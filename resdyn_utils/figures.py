@@ -18,14 +18,22 @@ STABILITY_MARKERS = {"stable": ("o", "black"), "saddle": ("X", "tab:orange"),
                      "unstable": ("s", "white"), "non-hyperbolic": ("D", "tab:gray")}
 
 
-def learning_curves(histories: pd.DataFrame, metric: str = "test_error"):
-    """Per-epoch curves, one line per model kind (mean and spread over seeds).
+def learning_curves(histories: pd.DataFrame | None, metric: str = "test_error", hue: str = "model",
+                    reference: float | None = None):
+    """Per-epoch curves, one line per ``hue`` value (mean and spread over seeds), log scale,
+    with an optional dashed line at ``reference``.
 
-    ``histories`` has columns ``model``, ``seed``, ``epoch`` and the metric.
+    ``histories`` has columns ``epoch``, ``hue`` and the metric; ``None`` (recorded runs
+    that are missing, e.g. on Colab) draws an empty axis saying so.
     """
     fig, ax = plt.subplots(figsize=(7, 4))
-    sns.lineplot(data=histories, x="epoch", y=metric, hue="model", marker="o", errorbar=("pi", 100), ax=ax)
-    ax.set_yscale("log")
+    if histories is None:
+        ax.text(0.5, 0.5, "no recorded runs", ha="center", va="center", transform=ax.transAxes)
+    else:
+        sns.lineplot(data=histories, x="epoch", y=metric, hue=hue, marker="o", errorbar=("pi", 100), ax=ax)
+        ax.set_yscale("log")
+    if reference is not None:
+        ax.axhline(reference, color="gray", ls="--", lw=1)
     ax.set_ylabel(metric.replace("_", " "))
     ax.set_title(f"{metric.replace('_', ' ')} per epoch (band: min to max over seeds)")
     fig.tight_layout()
@@ -318,20 +326,5 @@ def verdict_counts(card: pd.DataFrame):
     ax.invert_yaxis()
     ax.set(xlabel="claims", ylabel="", title="verdicts per experiment")
     ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    return fig
-
-
-def runs_per_epoch(frame: pd.DataFrame | None, metric: str, reference: float | None = None):
-    """``metric`` per epoch, one line per ``run``; a dashed line at ``reference``. ``None``
-    (the recorded runs are missing) draws an empty axis saying so."""
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    if frame is None:
-        ax.text(0.5, 0.5, "no recorded runs", ha="center", va="center", transform=ax.transAxes)
-    else:
-        sns.lineplot(data=frame, x="epoch", y=metric, hue="run", marker="o", ax=ax)
-    if reference is not None:
-        ax.axhline(reference, color="gray", ls="--", lw=1)
-    ax.set(title=f"{metric} per epoch", ylabel=metric)
     fig.tight_layout()
     return fig

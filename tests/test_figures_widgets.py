@@ -83,13 +83,13 @@ def test_depth_view_draws_the_recorded_depths_of_the_chosen_threshold():
     assert explorer.children[0].options == (0.01, 0.1)
 
 
-def test_runs_per_epoch_draws_each_run_and_says_when_none_was_recorded():
+def test_learning_curves_draw_each_run_and_say_when_none_was_recorded():
     import pandas as pd
 
     frame = pd.DataFrame({"run": ["a"] * 3 + ["b"] * 3, "epoch": [1, 2, 3] * 2, "err": [3, 2, 1, 4, 3, 2]})
-    ax = figures.runs_per_epoch(frame, "err", reference=1.4).axes[0]
+    ax = figures.learning_curves(frame, "err", hue="run", reference=1.4).axes[0]
     curves = [list(line.get_ydata()) for line in ax.lines if len(line.get_ydata()) == 3]
     assert [3, 2, 1] in curves and [4, 3, 2] in curves
     assert any(list(line.get_ydata()) == [1.4, 1.4] for line in ax.lines)
-    empty = figures.runs_per_epoch(None, "err").axes[0]
+    empty = figures.learning_curves(None, "err").axes[0]
     assert [t.get_text() for t in empty.texts] == ["no recorded runs"]
