@@ -143,9 +143,18 @@ class ResidualNet(nn.Module):
         return (x + y if self.config.residual else y), y
 
     def hidden(self, inputs: torch.Tensor, depth: int | None = None) -> torch.Tensor:
-        """``x(T)`` for a batch of inputs (memory-light: keeps no trajectory)."""
+        """``x(T)`` for a batch of inputs.
+
+        Without gradients it keeps no trajectory. With gradients (training) the whole
+        stack runs as one :class:`ResidualStack`, whose backward pass computes the
+        weight gradient of all layers in one large matmul."""
         x = self.pad(inputs)
-        for t in range(1, self._check_depth(depth) + 1):
+        depth = self._check_depth(depth)
+        if torch.is_grad_enabled():
+            n_layers = 1 if self.shared else depth
+            params = [p for layer in self.layers[:n_layers] for p in (layer.weight, layer.bias)]
+            return ResidualStack.apply(x, depth, self.config.residual, *params)
+        for t in range(1, depth + 1):
             x, _ = self.step(x, t)
         return x
 
@@ -167,6 +176,63 @@ class ResidualNet(nn.Module):
     def weight_matrix(self, t: int = 1) -> torch.Tensor:
         """``W(t)`` (detached); for shared weights, the one W."""
         return self.layer(t).weight.detach()
+
+
+class ResidualStack(torch.autograd.Function):
+    """``x(T)`` of a stack of sigmoid layers, with a hand-written backward pass.
+
+    ``apply(x0, depth, residual, W1, b1[, W2, b2, ...])``: one ``(W, b)`` pair is shared
+    by every layer, ``depth`` pairs give each layer its own. The forward pass is the
+    same sequence of ``addmm`` + sigmoid (+ skip) as :meth:`ResidualNet.step`. The
+    backward pass walks the layers down computing ``s(t) = dL/d(pre-activation)`` and
+    the input gradients, then forms all weight gradients at once: for shared weights
+    ``dW = sum_t s(t)^T x(t-1)`` is one (N x TB) @ (TB x N) matmul, for variable ones a
+    batched matmul. Autograd would instead do T small matmuls and T-1 additions of
+    N x N gradients. The input gradient of ``x(0)`` is computed only when asked for.
+    """
+
+    @staticmethod
+    def forward(ctx, x0: torch.Tensor, depth: int, residual: bool, *params: torch.Tensor) -> torch.Tensor:
+        weights, biases = params[0::2], params[1::2]
+        shared = len(weights) == 1
+        if not shared and len(weights) != depth:
+            raise ValueError(f"{len(weights)} weight matrices for {depth} layers: give 1 (shared) or {depth}")
+        xs = x0.new_empty((depth,) + x0.shape)  # x(0) .. x(T-1), the inputs of the layers
+        ys = x0.new_empty((depth,) + x0.shape)  # y(1) .. y(T)
+        xs[0] = x0
+        x = xs[0]
+        for t in range(depth):
+            w, b = (weights[0], biases[0]) if shared else (weights[t], biases[t])
+            y = torch.addmm(b, x, w.t(), out=ys[t]).sigmoid_()
+            if t + 1 < depth:
+                x = torch.add(x, y, out=xs[t + 1]) if residual else xs[t + 1].copy_(y)
+        out = x + ys[-1] if residual else ys[-1].clone()
+        ctx.save_for_backward(xs, ys, *weights)
+        ctx.residual = residual
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: torch.Tensor):
+        xs, ys, *weights = ctx.saved_tensors
+        depth, batch, width = ys.shape
+        shared = len(weights) == 1
+        s = torch.empty_like(ys)  # dL/d(W x(t-1) + b), layer by layer
+        g = grad
+        for t in range(depth - 1, -1, -1):
+            torch.ops.aten.sigmoid_backward.grad_input(g, ys[t], grad_input=s[t])
+            if t == 0 and not ctx.needs_input_grad[0]:
+                break
+            w = weights[0] if shared else weights[t]
+            g = torch.addmm(g, s[t], w) if ctx.residual else s[t] @ w
+        grads: list[torch.Tensor | None] = []
+        if shared:
+            flat_s = s.reshape(depth * batch, width)
+            grads += [flat_s.t() @ xs.reshape(depth * batch, width), flat_s.sum(0)]
+        else:
+            for t in range(depth):  # one N x N tensor per layer, as the parameters are
+                grads += [s[t].t() @ xs[t], s[t].sum(0)]
+        return (g if ctx.needs_input_grad[0] else None, None, None, *grads)
 
 
 def count_flops_per_sample(config: ModelConfig, depth: int | None = None) -> int:

@@ -32,7 +32,9 @@ from .depth import AdaptiveDepth, DepthController
 from .models import ModelConfig, ResidualNet, count_flops_per_sample
 from .paths import cache_dir
 
-CACHE_FORMAT = 1
+# 2: trained with the hand-written backward pass of models.ResidualStack and fused Adam,
+# whose float rounding differs from format 1 (autograd, for-loop Adam).
+CACHE_FORMAT = 2
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("constant", "cosine", "onecycle")
 
@@ -137,7 +139,8 @@ def accuracy(model: ResidualNet, split: Split, depth: int | None = None, batch: 
 
 def _optimizer(config: TrainConfig, model: nn.Module, steps: int):
     if config.optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        # fused: one kernel updates each tensor (on the CPU too); see benchmarks/throughput.py
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
     else:
         opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
     if config.schedule == "cosine":
@@ -320,9 +323,13 @@ def train(
 
 
 def training_flops(config: TrainConfig, n_train: int) -> float:
-    """FLOPs of training ``config`` on ``n_train`` samples: per sample and epoch, 3x the
-    forward pass (forward, input gradient, weight gradient), evaluation not counted."""
-    return 3.0 * count_flops_per_sample(config.model) * n_train * config.epochs
+    """Matmul FLOPs of training ``config`` on ``n_train`` samples, evaluation not counted.
+
+    Per sample and epoch every layer does three matmuls (forward, input gradient, weight
+    gradient), except that the input ``x(0)`` needs no gradient: 3x the forward pass
+    less one N x N matmul."""
+    per_sample = 3 * count_flops_per_sample(config.model) - 2 * config.model.width**2
+    return float(per_sample) * n_train * config.epochs
 
 
 def history_frame(runs: dict[str, list[Trained]]):

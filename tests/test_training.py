@@ -81,11 +81,11 @@ def test_bad_train_configs_are_refused(changes, message):
         circles_config(**changes)
 
 
-def test_training_flops_count_three_matmuls_per_layer_and_sample():
+def test_training_flops_count_three_matmuls_per_layer_and_sample_but_none_for_the_input_gradient():
     from resdyn_utils.training import training_flops
 
-    config = TrainConfig(ModelConfig(784, 784, 15, 10), DataConfig(), epochs=5)
-    per_sample = 3 * (15 * 2 * 784 * 784 + 2 * 784 * 10)
+    config = TrainConfig(ModelConfig(784, 1064, 15, 10), DataConfig(), epochs=5)
+    per_sample = (3 * 15 - 1) * 2 * 1064 * 1064 + 3 * 2 * 1064 * 10
     assert training_flops(config, 60_000) == per_sample * 60_000 * 5
 
 
