@@ -257,6 +257,24 @@ def stratified_subset(split: Split, n: int | None, seed: int) -> Split:
     return Split(split.x[order], split.y[order])
 
 
+N_VALID = 10_000
+
+
+def validation_split(dataset: Dataset, n_valid: int = N_VALID) -> Dataset:
+    """Hold out the last ``n_valid`` training samples as the evaluation split.
+
+    For MNIST the last 10k of the 60k training images are the classic validation set
+    (the deeplearning.net split). Recipe searches select on it, so that no choice of
+    the book is made on the test set. The returned ``test`` split is that held-out
+    part; the real test set is not in it."""
+    n = len(dataset.train)
+    if not 0 < n_valid < n:
+        raise ValueError(f"n_valid must be between 1 and {n - 1} (the training set has {n}), got {n_valid}")
+    train = Split(dataset.train.x[: n - n_valid], dataset.train.y[: n - n_valid])
+    valid = Split(dataset.train.x[n - n_valid :], dataset.train.y[n - n_valid :])
+    return Dataset(f"{dataset.name}-validation", train, valid, dataset.n_classes)
+
+
 def load_dataset(
     name: str,
     seed: int = 0,

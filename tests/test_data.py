@@ -91,3 +91,17 @@ def test_stratified_subset_is_balanced_and_seeded():
     assert counts.max() - counts.min() <= 1
     assert torch.equal(sub.x, data.stratified_subset(split, 95, seed=4).x)
     assert not torch.equal(sub.x, data.stratified_subset(split, 95, seed=5).x)
+
+
+def test_validation_split_holds_out_the_end_of_the_training_set_not_the_test_set():
+    from resdyn_utils.data import Dataset, Split, validation_split
+
+    train = Split(torch.arange(12.0).reshape(6, 2), torch.tensor([0, 1, 0, 1, 0, 1]))
+    test = Split(torch.full((3, 2), -1.0), torch.tensor([0, 1, 0]))
+    held = validation_split(Dataset("toy", train, test, 2), n_valid=2)
+    assert held.name == "toy-validation"
+    torch.testing.assert_close(held.train.x, train.x[:4])
+    torch.testing.assert_close(held.test.x, train.x[4:])
+    assert torch.equal(held.test.y, train.y[4:]) and not (held.test.x == -1).any()
+    with pytest.raises(ValueError, match="n_valid must be between 1 and 5"):
+        validation_split(Dataset("toy", train, test, 2), n_valid=6)
