@@ -145,14 +145,14 @@ class ResidualNet(nn.Module):
     def hidden(self, inputs: torch.Tensor, depth: int | None = None) -> torch.Tensor:
         """``x(T)`` for a batch of inputs.
 
-        Without gradients it keeps no trajectory. With gradients (training) the whole
-        stack runs as one :class:`ResidualStack`, whose backward pass computes the
-        weight gradient of all layers in one large matmul."""
+        When a gradient is wanted (training, FGSM) the whole stack runs as one
+        :class:`ResidualStack`, whose backward pass computes the weight gradient of all
+        layers in one large matmul; otherwise it keeps no trajectory in memory."""
         x = self.pad(inputs)
         depth = self._check_depth(depth)
-        if torch.is_grad_enabled():
-            n_layers = 1 if self.shared else depth
-            params = [p for layer in self.layers[:n_layers] for p in (layer.weight, layer.bias)]
+        n_layers = 1 if self.shared else depth
+        params = [p for layer in self.layers[:n_layers] for p in (layer.weight, layer.bias)]
+        if torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in params)):
             return ResidualStack.apply(x, depth, self.config.residual, *params)
         for t in range(1, depth + 1):
             x, _ = self.step(x, t)
@@ -186,9 +186,11 @@ class ResidualStack(torch.autograd.Function):
     same sequence of ``addmm`` + sigmoid (+ skip) as :meth:`ResidualNet.step`. The
     backward pass walks the layers down computing ``s(t) = dL/d(pre-activation)`` and
     the input gradients, then forms all weight gradients at once: for shared weights
-    ``dW = sum_t s(t)^T x(t-1)`` is one (N x TB) @ (TB x N) matmul, for variable ones a
-    batched matmul. Autograd would instead do T small matmuls and T-1 additions of
-    N x N gradients. The input gradient of ``x(0)`` is computed only when asked for.
+    ``dW = sum_t s(t)^T x(t-1)`` is one (N x TB) @ (TB x N) matmul (autograd would do T
+    small matmuls and T-1 additions of N x N gradients); for variable weights one
+    matmul per layer, into a tensor of that layer's own. The forward pass allocates
+    its buffers once per call, and the input gradient of ``x(0)`` is computed only
+    when asked for.
     """
 
     @staticmethod
