@@ -142,25 +142,29 @@ class ResidualNet(nn.Module):
         y = torch.sigmoid(self.layer(t)(x))
         return (x + y if self.config.residual else y), y
 
-    def hidden(self, inputs: torch.Tensor, depth: int | None = None) -> torch.Tensor:
+    def hidden(self, inputs: torch.Tensor, depth: int | None = None, stack: bool = True) -> torch.Tensor:
         """``x(T)`` for a batch of inputs.
 
         When a gradient is wanted (training, FGSM) the whole stack runs as one
         :class:`ResidualStack`, whose backward pass computes the weight gradient of all
-        layers in one large matmul; otherwise it keeps no trajectory in memory."""
+        layers in one large matmul; otherwise it keeps no trajectory in memory.
+        ``stack=False`` runs layer by layer whatever is wanted, so that autograd builds
+        the backward pass (the reference the tests and the benchmark compare with)."""
         x = self.pad(inputs)
         depth = self._check_depth(depth)
         n_layers = 1 if self.shared else depth
         params = [p for layer in self.layers[:n_layers] for p in (layer.weight, layer.bias)]
-        if torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in params)):
+        wanted = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in params))
+        if stack and wanted:
             return ResidualStack.apply(x, depth, self.config.residual, *params)
         for t in range(1, depth + 1):
             x, _ = self.step(x, t)
         return x
 
-    def forward(self, inputs: torch.Tensor, depth: int | None = None) -> torch.Tensor:
-        """Class logits ``K x(T) + c``; ``depth`` overrides T (unroll or truncate)."""
-        return self.readout(self.hidden(inputs, depth))
+    def forward(self, inputs: torch.Tensor, depth: int | None = None, stack: bool = True) -> torch.Tensor:
+        """Class logits ``K x(T) + c``; ``depth`` overrides T (unroll or truncate);
+        ``stack`` as in :meth:`hidden`."""
+        return self.readout(self.hidden(inputs, depth, stack))
 
     @torch.no_grad()
     def trajectory(self, inputs: torch.Tensor, depth: int | None = None) -> Trajectory:
