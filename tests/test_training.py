@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -14,6 +17,20 @@ from resdyn_utils.training import DataConfig, TrainConfig, load_checkpoint, trai
 def circles_config(**kw) -> TrainConfig:
     model = ModelConfig(3, 3, 5, 2, "shared", bias_init=-1.0)
     return TrainConfig(model, DataConfig("circles", 200, 200), **(dict(epochs=3, batch_size=32, lr=1e-2) | kw))
+
+
+def test_each_mnist_recipe_is_its_nets_best_in_the_recorded_recipe_search():
+    rows = json.loads((Path(__file__).parents[1] / "benchmarks" / "recipe_search.json").read_text())
+    full = get_profile("full")
+    for kind in ("shared", "variable"):
+        final = [r for r in rows if r["stage"] == "final" and r["config"]["model"]["weights"] == kind]
+        best = min(final, key=lambda r: r["validation_error"])
+        config = experiments.mnist_config(kind, full, seed=0)
+        assert (config.lr, config.weight_decay, config.schedule, config.batch_size, config.optimizer) == (
+            best["lr"], best["weight_decay"], best["schedule"], best["config"]["batch_size"], best["config"]["optimizer"]), kind
+        assert (config.model.bias_init, config.model.w_std, config.model.weights) == (best["bias_init"], best["w_std"], kind)
+    mlp, variable = (experiments.mnist_config(k, full, seed=0) for k in ("mlp", "variable"))
+    assert (mlp.lr, mlp.weight_decay) == (variable.lr, variable.weight_decay)
 
 
 def test_same_seed_gives_identical_weights():
