@@ -16,8 +16,8 @@ Measures, in one run and at one batch size:
      matmul, and fused Adam.
 
 This machine is a shared VM whose GEMM rate drifts by tens of percent within a minute
-(75 to 150 GFLOP/s at this shape), so every training step is paired with a window of
-bare GEMMs, as many as the step executes, timed right after it: the fraction of the
+(75 to 180 GFLOP/s at this shape, over two instances), so every training step is paired
+with a window of bare GEMMs, as many as the step executes, timed right after it: the fraction of the
 peak is the ratio of the two rates, both measured in the same machine state. The
 conservative figure divides by the fastest GEMM rate of the whole run (which is also
 the rate for the training chapter's time floor). Writes benchmarks/throughput.json
