@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/recipe_search.py
 
 Every candidate trains a 15-layer net (N = 784, seed 0; the shared-weight net unless the
-candidate names ``weights="variable"``) and is scored on the validation split: the last 10k of the 60k training images, held out from its
-training data (``resdyn_utils.data.validation_split``). The test set is never looked
-at, so the book's test errors are not selected on.
+candidate names ``weights="variable"``) and is scored on the validation split: the last
+10k of the 60k training images, held out from its training data
+(``resdyn_utils.data.validation_split``). The test set is never looked at, so the book's
+test errors are not selected on.
 
 - stage "screen": 3 epochs on a stratified 10k subset of the remaining 50k, for the
   choices the issue tracker's first tries pointed at: the hidden-bias initialisation,
