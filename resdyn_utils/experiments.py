@@ -59,6 +59,23 @@ def circles_config(kind: str, profile: Profile, seed: int, pad_zero: bool = True
                        epochs=profile.circles_epochs, seed=seed, **CIRCLES_RECIPE)
 
 
+def search_best(rows: list[dict], weights: str) -> dict:
+    """The final-stage candidate for the ``weights`` net (shared or variable) with the lowest
+    validation error, among the rows of ``benchmarks/recipe_search.json``."""
+    final = [r for r in rows if r["stage"] == "final" and r["config"]["model"]["weights"] == weights]
+    if not final:
+        raise ValueError(f"the recipe search has no final-stage row for the {weights} net: "
+                         "run benchmarks/recipe_search.py")
+    return min(final, key=lambda r: r["validation_error"])
+
+
+def uses_recipe(kind: str, row: dict) -> bool:
+    """Whether the book trains the ``kind`` net with the recipe of a recipe-search row."""
+    recipe = MNIST_RECIPES[kind]
+    return ((row["lr"], row["weight_decay"], row["schedule"], row["bias_init"], row["w_std"])
+            == (recipe["lr"], recipe["weight_decay"], recipe["schedule"], MNIST_INIT["bias_init"], MNIST_INIT["w_std"]))
+
+
 def best_by_training_accuracy(runs: dict[int, Trained]) -> int:
     """The depth whose net fits its training data best (final training accuracy; ties go to
     the shallower net). Chosen without the test set, so test numbers stay unbiased."""

@@ -33,6 +33,16 @@ def test_each_mnist_recipe_is_its_nets_best_in_the_recorded_recipe_search():
     assert (mlp.lr, mlp.weight_decay) == (variable.lr, variable.weight_decay)
 
 
+def test_search_best_and_uses_recipe_tell_the_nets_recipes_apart():
+    rows = json.loads((Path(__file__).parents[1] / "benchmarks" / "recipe_search.json").read_text())
+    shared, variable = experiments.search_best(rows, "shared"), experiments.search_best(rows, "variable")
+    assert shared["config"]["model"]["weights"] == "shared" and variable["config"]["model"]["weights"] == "variable"
+    assert experiments.uses_recipe("shared", shared) and experiments.uses_recipe("variable", variable)
+    assert not experiments.uses_recipe("shared", variable) and not experiments.uses_recipe("variable", shared)
+    with pytest.raises(ValueError, match="no final-stage row for the variable net"):
+        experiments.search_best([r for r in rows if r["config"]["model"]["weights"] == "shared"], "variable")
+
+
 def test_same_seed_gives_identical_weights():
     a = train(circles_config(), cache=False, progress=False)
     b = train(circles_config(), cache=False, progress=False)
