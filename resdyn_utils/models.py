@@ -18,6 +18,17 @@ from torch import nn
 
 WeightMode = Literal["shared", "variable"]
 WEIGHT_MODES = ("shared", "variable")
+# The precision of the matmuls in training. "bf16" multiplies bfloat16 copies of the
+# operands (accumulating in float32); weights, residual stream x(t), sigmoid and
+# optimiser stay float32. See :class:`ResidualStack`.
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16}
+
+
+def matmul_dtype(precision: str) -> torch.dtype | None:
+    """The dtype of the matmul operands for ``precision`` (None: the tensors' own)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; use one of {tuple(PRECISIONS)}")
+    return PRECISIONS[precision]
 
 
 @dataclass(frozen=True)
@@ -142,29 +153,36 @@ class ResidualNet(nn.Module):
         y = torch.sigmoid(self.layer(t)(x))
         return (x + y if self.config.residual else y), y
 
-    def hidden(self, inputs: torch.Tensor, depth: int | None = None, stack: bool = True) -> torch.Tensor:
+    def hidden(self, inputs: torch.Tensor, depth: int | None = None, stack: bool = True,
+               precision: str = "fp32") -> torch.Tensor:
         """``x(T)`` for a batch of inputs.
 
         When a gradient is wanted (training, FGSM) the whole stack runs as one
         :class:`ResidualStack`, whose backward pass computes the weight gradient of all
         layers in one large matmul; otherwise it keeps no trajectory in memory.
         ``stack=False`` runs layer by layer whatever is wanted, so that autograd builds
-        the backward pass (the reference the tests and the benchmark compare with)."""
+        the backward pass (the reference the tests and the benchmark compare with).
+        ``precision="bf16"`` multiplies in bfloat16 (a training option: every analysis
+        runs in float32); layer by layer it runs under :func:`torch.autocast`."""
         x = self.pad(inputs)
         depth = self._check_depth(depth)
+        low = matmul_dtype(precision)
         n_layers = 1 if self.shared else depth
         params = [p for layer in self.layers[:n_layers] for p in (layer.weight, layer.bias)]
         wanted = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in params))
         if stack and wanted:
-            return ResidualStack.apply(x, depth, self.config.residual, *params)
-        for t in range(1, depth + 1):
-            x, _ = self.step(x, t)
-        return x
+            return ResidualStack.apply(x, depth, self.config.residual, low, *params)
+        stream = x.dtype
+        with torch.autocast(x.device.type, dtype=low or torch.bfloat16, enabled=low is not None):
+            for t in range(1, depth + 1):
+                x, _ = self.step(x, t)
+        return x.to(stream)  # the MLP's x(T) is a bfloat16 y(T) under autocast
 
-    def forward(self, inputs: torch.Tensor, depth: int | None = None, stack: bool = True) -> torch.Tensor:
+    def forward(self, inputs: torch.Tensor, depth: int | None = None, stack: bool = True,
+                precision: str = "fp32") -> torch.Tensor:
         """Class logits ``K x(T) + c``; ``depth`` overrides T (unroll or truncate);
-        ``stack`` as in :meth:`hidden`."""
-        return self.readout(self.hidden(inputs, depth, stack))
+        ``stack`` and ``precision`` as in :meth:`hidden`."""
+        return self.readout(self.hidden(inputs, depth, stack, precision))
 
     @torch.no_grad()
     def trajectory(self, inputs: torch.Tensor, depth: int | None = None) -> Trajectory:
@@ -185,9 +203,9 @@ class ResidualNet(nn.Module):
 class ResidualStack(torch.autograd.Function):
     """``x(T)`` of a stack of sigmoid layers, with a hand-written backward pass.
 
-    ``apply(x0, depth, residual, W1, b1[, W2, b2, ...])``: one ``(W, b)`` pair is shared
-    by every layer, ``depth`` pairs give each layer its own. The forward pass is the
-    same sequence of ``addmm`` + sigmoid (+ skip) as :meth:`ResidualNet.step`. The
+    ``apply(x0, depth, residual, low, W1, b1[, W2, b2, ...])``: one ``(W, b)`` pair is
+    shared by every layer, ``depth`` pairs give each layer its own. The forward pass is
+    the same sequence of ``addmm`` + sigmoid (+ skip) as :meth:`ResidualNet.step`. The
     backward pass walks the layers down computing ``s(t) = dL/d(pre-activation)`` and
     the input gradients, then forms all weight gradients at once: for shared weights
     ``dW = sum_t s(t)^T x(t-1)`` is one (N x TB) @ (TB x N) matmul (autograd would do T
@@ -195,26 +213,46 @@ class ResidualStack(torch.autograd.Function):
     matmul per layer, into a tensor of that layer's own. The forward pass allocates
     its buffers once per call, and the input gradient of ``x(0)`` is computed only
     when asked for.
+
+    ``low`` (None or ``torch.bfloat16``) is the dtype of the matmul operands: with
+    bfloat16 every matmul (forward, input and weight gradients) multiplies bfloat16
+    copies of W, b, x(t-1) and s(t), accumulating in float32 inside the kernel and
+    rounding its result to bfloat16; the residual stream x(t), the sigmoid and its
+    derivative, the bias gradient and the returned gradients stay float32. This is
+    what ``torch.autocast`` does to the layer-by-layer net (whose sigmoid it runs in
+    bfloat16), with the weight gradients summed in float32.
     """
 
     @staticmethod
-    def forward(ctx, x0: torch.Tensor, depth: int, residual: bool, *params: torch.Tensor) -> torch.Tensor:
+    def forward(ctx, x0: torch.Tensor, depth: int, residual: bool, low: torch.dtype | None,
+                *params: torch.Tensor) -> torch.Tensor:
         weights, biases = params[0::2], params[1::2]
         shared = len(weights) == 1
         if not shared and len(weights) != depth:
             raise ValueError(f"{len(weights)} weight matrices for {depth} layers: give 1 (shared) or {depth}")
-        xs = x0.new_empty((depth,) + x0.shape)  # x(0) .. x(T-1), the inputs of the layers
+        if low is not None:
+            weights, biases = [w.to(low) for w in weights], [b.to(low) for b in biases]
+        xs = x0.new_empty((depth,) + x0.shape, dtype=low)  # x(0) .. x(T-1), the matmul operands
         ys = x0.new_empty((depth,) + x0.shape)  # y(1) .. y(T)
-        xs[0] = x0
-        x = xs[0]
+        xs[0].copy_(x0)
+        x = xs[0] if low is None else x0
         for t in range(depth):
             w, b = (weights[0], biases[0]) if shared else (weights[t], biases[t])
-            y = torch.addmm(b, x, w.t(), out=ys[t]).sigmoid_()
-            if t + 1 < depth:
-                x = torch.add(x, y, out=xs[t + 1]) if residual else xs[t + 1].copy_(y)
-        out = x + ys[-1] if residual else ys[-1].clone()
+            if low is None:
+                y = torch.addmm(b, x, w.t(), out=ys[t]).sigmoid_()
+                if t + 1 < depth:
+                    x = torch.add(x, y, out=xs[t + 1]) if residual else xs[t + 1].copy_(y)
+            else:  # the float32 stream x, rounded to the matmul dtype in xs
+                y = ys[t].copy_(torch.addmm(b, xs[t], w.t())).sigmoid_()  # the sigmoid in float32
+                x = x + y if residual else y
+                if t + 1 < depth:
+                    xs[t + 1].copy_(x)
+        if low is None:
+            out = x + ys[-1] if residual else ys[-1].clone()
+        else:
+            out = x if residual else ys[-1].clone()
         ctx.save_for_backward(xs, ys, *weights)
-        ctx.residual = residual
+        ctx.residual, ctx.low = residual, low
         return out
 
     @staticmethod
@@ -224,21 +262,28 @@ class ResidualStack(torch.autograd.Function):
         depth, batch, width = ys.shape
         shared = len(weights) == 1
         s = torch.empty_like(ys)  # dL/d(W x(t-1) + b), layer by layer
+        s_low = s if ctx.low is None else torch.empty_like(ys, dtype=ctx.low)  # its matmul operand
         g = grad
         for t in range(depth - 1, -1, -1):
             torch.ops.aten.sigmoid_backward.grad_input(g, ys[t], grad_input=s[t])
+            if ctx.low is not None:
+                s_low[t].copy_(s[t])
             if t == 0 and not ctx.needs_input_grad[0]:
                 break
             w = weights[0] if shared else weights[t]
-            g = torch.addmm(g, s[t], w) if ctx.residual else s[t] @ w
+            if ctx.low is None:
+                g = torch.addmm(g, s[t], w) if ctx.residual else s[t] @ w
+            else:
+                g = g + s_low[t] @ w if ctx.residual else (s_low[t] @ w).to(grad.dtype)
         grads: list[torch.Tensor | None] = []
         if shared:
-            flat_s = s.reshape(depth * batch, width)
-            grads += [flat_s.t() @ xs.reshape(depth * batch, width), flat_s.sum(0)]
+            flat_s = s_low.reshape(depth * batch, width)
+            dw = flat_s.t() @ xs.reshape(depth * batch, width)
+            grads += [dw.to(grad.dtype), s.reshape(depth * batch, width).sum(0)]
         else:
             for t in range(depth):  # one N x N tensor per layer, as the parameters are
-                grads += [s[t].t() @ xs[t], s[t].sum(0)]
-        return (g if ctx.needs_input_grad[0] else None, None, None, *grads)
+                grads += [(s_low[t].t() @ xs[t]).to(grad.dtype), s[t].sum(0)]
+        return (g if ctx.needs_input_grad[0] else None, None, None, None, *grads)
 
 
 def count_flops_per_sample(config: ModelConfig, depth: int | None = None) -> int:

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from .data import Dataset, Split, load_dataset
 from .depth import AdaptiveDepth, DepthController
-from .models import ModelConfig, ResidualNet, count_flops_per_sample
+from .models import ModelConfig, ResidualNet, count_flops_per_sample, matmul_dtype
 from .paths import cache_dir
 
 # 2: trained with the hand-written backward pass of models.ResidualStack and fused Adam,
@@ -65,6 +65,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     adaptive_depth: AdaptiveDepth | None = None
+    precision: str = "fp32"  # of the training matmuls: "fp32" or "bf16" (models.PRECISIONS)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -75,12 +76,16 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; use one of {OPTIMIZERS}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; use one of {SCHEDULES}")
+        matmul_dtype(self.precision)  # raises for an unknown precision
 
     def to_dict(self) -> dict:
-        """All fields; ``adaptive_depth`` only when set (so fixed-depth keys never change)."""
+        """All fields; ``adaptive_depth`` only when set and ``precision`` only when not
+        fp32, so that the keys of the configs that predate these fields never change."""
         out = dataclasses.asdict(self)
         if out["adaptive_depth"] is None:
             del out["adaptive_depth"]
+        if out["precision"] == "fp32":
+            del out["precision"]
         return out
 
     def key(self) -> str:
@@ -111,7 +116,13 @@ class Trained:
 
     @property
     def train_seconds(self) -> float:
+        """Wall clock of training, the per-epoch evaluation (in float32) included."""
         return float(sum(h["seconds"] for h in self.history))
+
+    @property
+    def eval_seconds(self) -> float:
+        """The part of :attr:`train_seconds` spent evaluating (0 if not recorded)."""
+        return float(sum(h.get("eval_seconds", 0.0) for h in self.history))
 
 
 def default_device() -> torch.device:
@@ -202,18 +213,20 @@ def fit(
             total = 0.0
             for i in range(0, n, config.batch_size):
                 idx = order[i : i + config.batch_size]
-                loss = loss_fn(model(train_set.x[idx]), train_set.y[idx])
+                loss = loss_fn(model(train_set.x[idx], precision=config.precision), train_set.y[idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 sched.step()
                 total += float(loss.detach()) * len(idx)
+            evaluation = time.perf_counter()
             record = {
                 "epoch": epoch + 1,
                 "loss": total / n,
                 "train_acc": accuracy(model, eval_train),
                 "test_acc": accuracy(model, test_set),
-                "seconds": time.perf_counter() - start,
+                "seconds": time.perf_counter() - start,  # the whole epoch: steps and evaluation
+                "eval_seconds": time.perf_counter() - evaluation,
                 "depth": model.depth,
                 "last_epoch": epoch == config.epochs - 1,
             }

@@ -45,6 +45,42 @@ def test_hand_written_backward_matches_autograd(weights, residual, input_grad):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("weights", ["shared", "variable"])
+@pytest.mark.parametrize("residual", [True, False])
+def test_bf16_matmuls_give_gradients_within_bf16_rounding_of_the_exact_ones(weights, residual):
+    model = net(weights, depth=6, width=64, in_dim=50, residual=residual, bias_init=-1.0)
+    exact = net(weights, depth=6, width=64, in_dim=50, residual=residual, bias_init=-1.0).double()
+    inputs = torch.rand(32, 50, requires_grad=True)
+    loss = lambda z: (z.sin() * torch.arange(3.0, dtype=z.dtype)).sum()  # noqa: E731
+
+    def grads(m, x, **kw):
+        return torch.autograd.grad(loss(m(x, **kw)), [x] + list(m.parameters()))
+
+    reference = grads(exact, inputs.detach().double().requires_grad_())
+    for kw in (dict(precision="fp32"), dict(precision="bf16"), dict(precision="bf16", stack=False)):
+        ours = grads(model, inputs, **kw)
+        assert all(g.dtype == torch.float32 for g in ours)  # the parameters' dtype, whatever the matmuls'
+        errors = [float((a.double() - b).norm() / b.norm()) for a, b in zip(ours, reference)]
+        if kw["precision"] == "fp32":
+            assert max(errors) < 1e-5, errors
+        else:  # bfloat16 keeps 8 significant bits (relative rounding 2^-9): errors of that order, not 0
+            assert 1e-4 < max(errors) < 3e-2, errors
+
+
+def test_bf16_forward_rounds_the_matmul_operands_and_nothing_else():
+    model = net("variable", depth=4, width=64, in_dim=64)
+    inputs = torch.rand(16, 64, requires_grad=True)
+    x = inputs.detach()
+    for t in range(1, 5):  # the reference: bfloat16 operands and matmul result, float32 stream
+        layer = model.layer(t)
+        pre = torch.addmm(layer.bias.bfloat16(), x.bfloat16(), layer.weight.bfloat16().t())
+        x = x + torch.sigmoid(pre.float())
+    torch.testing.assert_close(model.hidden(inputs, precision="bf16"), x, rtol=0, atol=0)
+    assert not torch.allclose(model.hidden(inputs), x, rtol=0, atol=1e-6)  # float32 differs
+    with pytest.raises(ValueError, match="unknown precision"):
+        model(inputs, precision="fp16")
+
+
 def test_hand_written_backward_runs_unrolled_and_truncated_depths():
     for model, depth in ((net("shared", depth=4), 9), (net("variable", depth=5), 2)):
         inputs = torch.rand(3, 10)

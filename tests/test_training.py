@@ -43,13 +43,23 @@ def test_search_best_and_uses_recipe_tell_the_nets_recipes_apart():
         experiments.search_best([r for r in rows if r["config"]["model"]["weights"] == "shared"], "variable")
 
 
-def test_same_seed_gives_identical_weights():
-    a = train(circles_config(), cache=False, progress=False)
-    b = train(circles_config(), cache=False, progress=False)
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_same_seed_gives_identical_weights(precision):
+    a = train(circles_config(precision=precision), cache=False, progress=False)
+    b = train(circles_config(precision=precision), cache=False, progress=False)
     for p, q in zip(a.model.state_dict().values(), b.model.state_dict().values()):
-        assert torch.equal(p, q)
-    c = train(circles_config(seed=1), cache=False, progress=False)
+        assert p.dtype == torch.float32 and torch.equal(p, q)
+    c = train(circles_config(seed=1, precision=precision), cache=False, progress=False)
     assert not torch.equal(a.model.readout.weight, c.model.readout.weight)
+
+
+def test_precision_is_in_the_cache_key_only_when_not_fp32():
+    fp32, bf16 = circles_config(), circles_config(precision="bf16")
+    assert "precision" not in fp32.to_dict()  # the keys of configs older than the field hold
+    assert bf16.to_dict()["precision"] == "bf16" and bf16.key() != fp32.key()
+    assert train(bf16, cache=False, progress=False).model.layer(1).weight.dtype == torch.float32
+    with pytest.raises(ValueError, match="unknown precision 'fp16'"):
+        circles_config(precision="fp16")
 
 
 def test_training_learns_circles():
