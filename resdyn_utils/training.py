@@ -345,6 +345,28 @@ def training_flops(config: TrainConfig, n_train: int) -> float:
     return float(per_sample) * n_train * config.epochs
 
 
+def training_cost(models: list[Trained], gemm_peaks: dict[str, float] | None = None) -> dict:
+    """What training ``models`` cost on the machine that trained them.
+
+    ``tflop``: their training matmuls (:func:`training_flops`); ``minutes``: their
+    recorded wall clock, of which ``eval_minutes`` evaluated them after each epoch and
+    ``step_minutes`` ran the optimisation steps. With this machine's GEMM peak per
+    precision (GFLOP/s, from ``benchmarks/throughput.py``), ``floor_minutes`` is the time
+    of the matmuls alone, each model's at the peak of its own precision: no
+    implementation trains these models faster."""
+    flops = [training_flops(t.config, len(dataset_for(t.config.data).train)) for t in models]
+    cost = {"models": len(models), "tflop": sum(flops) / 1e12,
+            "minutes": sum(t.train_seconds for t in models) / 60,
+            "eval_minutes": sum(t.eval_seconds for t in models) / 60}
+    cost["step_minutes"] = cost["minutes"] - cost["eval_minutes"]
+    if gemm_peaks is not None:
+        missing = {t.config.precision for t in models} - set(gemm_peaks)
+        if missing:
+            raise ValueError(f"no GEMM peak for precision {sorted(missing)}: rerun benchmarks/throughput.py")
+        cost["floor_minutes"] = sum(f / (gemm_peaks[t.config.precision] * 1e9) for f, t in zip(flops, models)) / 60
+    return cost
+
+
 def history_frame(runs: dict[str, list[Trained]]):
     """One row per (model, seed, epoch) with the history's columns and ``test_error``."""
     import pandas as pd

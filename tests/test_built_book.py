@@ -61,7 +61,7 @@ def test_training_sanity():
     v = results("training")
     shared = list(v["test_error"]["ResNet, shared W"].values())
     assert all(0.0 <= e < 0.5 for e in shared)  # a ResNet learns, even in the quick profile
-    assert v["train_minutes"] > 0
+    assert 0 < v["train_step_minutes"] < v["train_minutes"]  # the per-epoch evaluation takes time too
 
 
 def test_transients_sanity():

@@ -131,3 +131,19 @@ def test_mean_spread_text():
 
     assert mean_spread([1.93, 1.92, 1.89], "%") == "1.91 ± 0.02% (1.89-1.93, 3 runs)"
     assert mean_spread([2.0], "%") == "2.00% (1 run)"
+
+
+def test_training_cost_splits_the_recorded_time_and_prices_each_precision_at_its_own_peak():
+    from resdyn_utils.training import Trained, training_cost, training_flops
+
+    fp32, bf16 = circles_config(), circles_config(precision="bf16")
+    history = [{"seconds": 30.0, "eval_seconds": 6.0}, {"seconds": 30.0, "eval_seconds": 6.0}]
+    models = [Trained(None, fp32, history), Trained(None, bf16, history), Trained(None, bf16, [{"seconds": 60.0}])]
+    flops = training_flops(fp32, 200)  # circles_config trains on 200 points
+    cost = training_cost(models, {"fp32": 1.0, "bf16": 2.0})
+    assert cost["models"] == 3 and cost["tflop"] == 3 * flops / 1e12
+    assert (cost["minutes"], cost["eval_minutes"], cost["step_minutes"]) == pytest.approx((3.0, 0.4, 2.6))
+    assert cost["floor_minutes"] == pytest.approx((flops / 1e9 + 2 * flops / 2e9) / 60)
+    assert "floor_minutes" not in training_cost(models)
+    with pytest.raises(ValueError, match=r"no GEMM peak for precision \['bf16'\]"):
+        training_cost(models, {"fp32": 1.0})
