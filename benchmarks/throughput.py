@@ -5,23 +5,26 @@
 Measures, in one run and at one batch size:
 
 1. the peak GEMM rate of torch on this machine for the layer's matmul shape,
-   (batch x N) @ (N x N), best of several short windows;
+   (batch x N) @ (N x N), best of several short windows, in float32 and in bfloat16;
 2. training samples/s of the 15-layer shared and variable nets (forward, backward,
    Adam step on one batch), turned into achieved GFLOP/s with the matmuls the step
-   executes (``resdyn_utils.training.training_flops``), for two implementations:
+   executes (``resdyn_utils.training.training_flops``), for three implementations:
    - ``autograd``: the layer-by-layer forward differentiated by autograd, with torch's
      default (for-loop) CPU Adam: the training step of cache format 1;
-   - ``hand-written``: the book's training step (cache format 2): the
-     ``ResidualStack`` backward pass, which forms the weight gradients in one large
-     matmul, and fused Adam.
+   - ``hand-written``: the ``ResidualStack`` backward pass, which forms the weight
+     gradients in one large matmul, and fused Adam (cache format 2);
+   - ``hand-written bf16``: the same with bfloat16 matmuls (``precision="bf16"``), the
+     book's MNIST training step; compared with the bfloat16 GEMM rate.
 
 This machine is a shared VM whose GEMM rate drifts by tens of percent within a minute
 (75 to 180 GFLOP/s at this shape, over two instances), so every training step is paired
 with a window of bare GEMMs, as many as the step executes, timed right after it: the fraction of the
 peak is the ratio of the two rates, both measured in the same machine state. The
 conservative figure divides by the fastest GEMM rate of the whole run (which is also
-the rate for the training chapter's time floor). Writes benchmarks/throughput.json
-(the medians over rounds, and every round).
+the rate for the training chapter's time floor). The Adam update is timed inside each
+step: a memory-bound pass over every weight that bounds the fraction of the GEMM rate a
+step can reach. Writes benchmarks/throughput.json (the medians over rounds, and every
+round).
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ from resdyn_utils.models import ModelConfig, ResidualNet
 from resdyn_utils.training import DataConfig, TrainConfig, training_flops
 
 
-def gemm_peak(batch: int, width: int, seconds: float = 2.0) -> float:
-    a, w = torch.randn(batch, width), torch.randn(width, width)
+def gemm_peak(batch: int, width: int, dtype: torch.dtype, seconds: float = 2.0) -> float:
+    a, w = torch.randn(batch, width, dtype=dtype), torch.randn(width, width, dtype=dtype)
     for _ in range(10):
         a @ w
     best = 0.0
@@ -54,38 +57,48 @@ def gemm_peak(batch: int, width: int, seconds: float = 2.0) -> float:
     return best
 
 
-IMPLEMENTATIONS = {  # name: (the forward pass's ``stack`` argument, Adam options)
-    "autograd": (False, {}),
-    "hand-written": (True, {"fused": True}),
+IMPLEMENTATIONS = {  # name: (the forward pass's ``stack`` argument, Adam options, precision)
+    "autograd": (False, {}, "fp32"),
+    "hand-written": (True, {"fused": True}, "fp32"),
+    "hand-written bf16": (True, {"fused": True}, "bf16"),
 }
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
 def training_rate(weights: str, batch: int, width: int, steps: int, implementation: str) -> dict:
     """Samples/s and GFLOP/s of training steps, each paired with a bare-GEMM window.
 
     After every training step the same number of (batch x N) @ (N x N) matmuls as the
-    step executes is timed on its own, so step and peak see the same machine state;
-    ``fraction_of_paired_peak`` is the ratio of the two rates over all steps."""
+    step executes is timed on its own, in the step's precision, so step and peak see the
+    same machine state; ``fraction_of_paired_peak`` is the ratio of the two rates over
+    all steps. The Adam update is timed within the step: ``optimizer_share`` is its part
+    of the step, and ``optimizer_ceiling`` the highest fraction of the paired rate that a
+    step with that Adam update could reach if everything else ran at the GEMM rate."""
     torch.manual_seed(0)
     cfg = ModelConfig(784, width, 15, 10, weights, bias_init=-3.0)
     model = ResidualNet(cfg)
-    stack, adam_options = IMPLEMENTATIONS[implementation]
+    stack, adam_options, precision = IMPLEMENTATIONS[implementation]
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, **adam_options)
     x, y = torch.rand(batch, 784), torch.randint(0, 10, (batch,))
-    a, w = torch.randn(batch, width), torch.randn(width, width)
+    a, w = (torch.randn(*shape, dtype=DTYPES[precision]) for shape in ((batch, width), (width, width)))
     loss_fn = nn.CrossEntropyLoss()
     flops_per_sample = training_flops(TrainConfig(cfg, DataConfig(), epochs=1), n_train=1)
     n_gemms = round(flops_per_sample * batch / (2 * batch * width * width))
 
+    optimizer_seconds = 0.0
+
     def step():
-        loss = loss_fn(model(x, stack=stack), y)
+        nonlocal optimizer_seconds
+        loss = loss_fn(model(x, stack=stack, precision=precision), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        start = time.perf_counter()
         opt.step()
+        optimizer_seconds += time.perf_counter() - start
 
     for _ in range(5):
         step()
-    step_seconds = gemm_seconds = 0.0
+    step_seconds = gemm_seconds = optimizer_seconds = 0.0
     for _ in range(steps):
         start = time.perf_counter()
         step()
@@ -97,8 +110,10 @@ def training_rate(weights: str, batch: int, width: int, steps: int, implementati
     samples_s = steps * batch / step_seconds
     paired_peak = steps * n_gemms * 2 * batch * width * width / gemm_seconds / 1e9
     gflops = samples_s * flops_per_sample / 1e9
-    return {"samples_per_s": samples_s, "gflops": gflops, "paired_peak_gflops": paired_peak,
-            "fraction_of_paired_peak": gflops / paired_peak}
+    return {"precision": precision, "samples_per_s": samples_s, "gflops": gflops,
+            "paired_peak_gflops": paired_peak, "fraction_of_paired_peak": gflops / paired_peak,
+            "optimizer_share": optimizer_seconds / step_seconds,
+            "optimizer_ceiling": gemm_seconds / (gemm_seconds + optimizer_seconds)}
 
 
 def main() -> None:
@@ -110,32 +125,36 @@ def main() -> None:
     args = parser.parse_args()
     rounds = []
     for r in range(args.rounds):
-        peak = gemm_peak(args.batch, args.width)
-        row = {"gemm_peak_gflops": peak}
-        print(f"round {r + 1}: GEMM peak {peak:.1f} GFLOP/s")
+        row = {f"gemm_peak_gflops_{p}": gemm_peak(args.batch, args.width, dtype) for p, dtype in DTYPES.items()}
+        print(f"round {r + 1}: GEMM peak " + ", ".join(f"{p} {row[f'gemm_peak_gflops_{p}']:.1f}" for p in DTYPES)
+              + " GFLOP/s")
         for weights in ("shared", "variable"):
             for implementation in IMPLEMENTATIONS:
                 rate = training_rate(weights, args.batch, args.width, args.steps, implementation)
                 row[f"{weights}/{implementation}"] = rate
                 print(f"  {weights:8s} {implementation:12s}: {rate['samples_per_s']:.0f} samples/s, "
                       f"{rate['gflops']:.1f} GFLOP/s, {100 * rate['fraction_of_paired_peak']:.0f}% of the paired "
-                      f"GEMM rate ({rate['paired_peak_gflops']:.1f})")
+                      f"GEMM rate ({rate['paired_peak_gflops']:.1f}); Adam {100 * rate['optimizer_share']:.0f}% of "
+                      f"the step, ceiling {100 * rate['optimizer_ceiling']:.0f}%")
         rounds.append(row)
     # The floor of a training time needs the fastest GEMM rate seen, paired windows included.
-    best_peak = max(max(row["gemm_peak_gflops"], *(v["paired_peak_gflops"] for v in row.values()
-                                                   if isinstance(v, dict))) for row in rounds)
+    best_peak = {p: max(max(row[f"gemm_peak_gflops_{p}"], *(v["paired_peak_gflops"] for v in row.values()
+                                                            if isinstance(v, dict) and v["precision"] == p))
+                        for row in rounds) for p in DTYPES}
     result = {"batch": args.batch, "width": args.width, "depth": 15, "threads": torch.get_num_threads(),
               "cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
-              "rounds": rounds, "gemm_peak_gflops": best_peak}
+              "rounds": rounds, "gemm_peak_gflops": best_peak["fp32"], "gemm_peak_gflops_bf16": best_peak["bf16"]}
     for weights in ("shared", "variable"):
-        for implementation in IMPLEMENTATIONS:
+        for implementation, (_, _, precision) in IMPLEMENTATIONS.items():
             rates = [row[f"{weights}/{implementation}"] for row in rounds]
-            summary = {key: statistics.median(rate[key] for rate in rates) for key in rates[0]}
-            summary["fraction_of_best_peak"] = summary["gflops"] / best_peak
+            summary = {key: statistics.median(rate[key] for rate in rates) for key in rates[0] if key != "precision"}
+            summary["precision"] = precision
+            summary["fraction_of_best_peak"] = summary["gflops"] / best_peak[precision]
             result.setdefault(weights, {})[implementation] = summary
             print(f"{weights:8s} {implementation:12s}: median {summary['gflops']:.1f} GFLOP/s, "
                   f"{100 * summary['fraction_of_paired_peak']:.0f}% of the paired GEMM rate, "
-                  f"{100 * summary['fraction_of_best_peak']:.0f}% of the run's best GEMM rate ({best_peak:.1f})")
+                  f"{100 * summary['fraction_of_best_peak']:.0f}% of the run's best {precision} GEMM rate "
+                  f"({best_peak[precision]:.1f})")
     out = Path(__file__).with_suffix(".json")
     out.write_text(json.dumps(result, indent=2))
     print(f"wrote {out}")
