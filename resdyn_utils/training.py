@@ -367,6 +367,27 @@ def training_cost(models: list[Trained], gemm_peaks: dict[str, float] | None = N
     return cost
 
 
+def precision_comparison(rows: list[dict]):
+    """Test error (in %) of the same configs trained in float32 and in bfloat16.
+
+    ``rows`` as recorded by ``benchmarks/precision.py`` (``net``, ``seed``,
+    ``precision``, ``test_error``). Returns one row per (net, seed) with columns
+    ``fp32``, ``bf16`` and ``bf16 - fp32``, and one row per net with the mean
+    difference and each precision's seed range: a difference of the order of the seed
+    range is noise."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows).assign(error=lambda f: 100 * f["test_error"])
+    table = frame.pivot_table(index=["net", "seed"], columns="precision", values="error")[["fp32", "bf16"]]
+    table.columns.name = None
+    table["bf16 - fp32"] = table["bf16"] - table["fp32"]
+    by_net = table.groupby(level="net")
+    effect = pd.DataFrame({"mean bf16 - fp32": by_net["bf16 - fp32"].mean(),
+                           "seed range fp32": by_net["fp32"].max() - by_net["fp32"].min(),
+                           "seed range bf16": by_net["bf16"].max() - by_net["bf16"].min()})
+    return table, effect
+
+
 def history_frame(runs: dict[str, list[Trained]]):
     """One row per (model, seed, epoch) with the history's columns and ``test_error``."""
     import pandas as pd

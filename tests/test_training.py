@@ -147,3 +147,17 @@ def test_training_cost_splits_the_recorded_time_and_prices_each_precision_at_its
     assert "floor_minutes" not in training_cost(models)
     with pytest.raises(ValueError, match=r"no GEMM peak for precision \['bf16'\]"):
         training_cost(models, {"fp32": 1.0})
+
+
+def test_precision_comparison_pairs_each_seed_and_sets_the_difference_beside_the_seed_range():
+    from resdyn_utils.training import precision_comparison
+
+    errors = {("shared", 0): (0.0180, 0.0185), ("shared", 1): (0.0170, 0.0169), ("variable", 0): (0.0150, 0.0160)}
+    rows = [{"net": net, "seed": seed, "precision": precision, "test_error": error}
+            for (net, seed), pair in errors.items() for precision, error in zip(("bf16", "fp32"), pair)]
+    table, effect = precision_comparison(rows[::-1])  # row order must not matter
+    assert list(table.columns) == ["fp32", "bf16", "bf16 - fp32"]
+    assert table.loc[("shared", 0)].tolist() == pytest.approx([1.85, 1.80, -0.05])
+    assert table.loc[("variable", 0), "bf16 - fp32"] == pytest.approx(-0.10)
+    assert effect.loc["shared"].tolist() == pytest.approx([(-0.05 + 0.01) / 2, 1.85 - 1.69, 1.80 - 1.70])
+    assert effect.loc["variable", "seed range fp32"] == 0
