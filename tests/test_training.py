@@ -23,8 +23,7 @@ def test_each_mnist_recipe_is_its_nets_best_in_the_recorded_recipe_search():
     rows = json.loads((Path(__file__).parents[1] / "benchmarks" / "recipe_search.json").read_text())
     full = get_profile("full")
     for kind in ("shared", "variable"):
-        final = [r for r in rows if r["stage"] == "final" and r["config"]["model"]["weights"] == kind]
-        best = min(final, key=lambda r: r["validation_error"])
+        best = experiments.search_best(rows, kind)
         config = experiments.mnist_config(kind, full, seed=0)
         assert (config.lr, config.weight_decay, config.schedule, config.batch_size, config.optimizer) == (
             best["lr"], best["weight_decay"], best["schedule"], best["config"]["batch_size"], best["config"]["optimizer"]), kind
