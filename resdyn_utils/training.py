@@ -79,13 +79,12 @@ class TrainConfig:
         matmul_dtype(self.precision)  # raises for an unknown precision
 
     def to_dict(self) -> dict:
-        """All fields; ``adaptive_depth`` only when set and ``precision`` only when not
-        fp32, so that the keys of the configs that predate these fields never change."""
+        """All fields, except those of :data:`LATER_FIELDS` at their default, so that the
+        keys of the configs that predate these fields never change."""
         out = dataclasses.asdict(self)
-        if out["adaptive_depth"] is None:
-            del out["adaptive_depth"]
-        if out["precision"] == "fp32":
-            del out["precision"]
+        for name, default in LATER_FIELDS.items():
+            if out[name] == default:
+                del out[name]
         return out
 
     def key(self) -> str:
@@ -99,6 +98,11 @@ class TrainConfig:
             if isinstance(changes.get(name), dict):
                 changes[name] = dataclasses.replace(getattr(self, name), **changes[name])
         return dataclasses.replace(self, **changes)
+
+
+# TrainConfig fields added after cache format 2, with their defaults: a config at the
+# default leaves the field out of its cache key (see TrainConfig.to_dict).
+LATER_FIELDS = {"adaptive_depth": None, "precision": "fp32"}
 
 
 @dataclass
