@@ -39,7 +39,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from resdyn_utils.models import ModelConfig, ResidualNet
+from resdyn_utils.models import PRECISIONS, ModelConfig, ResidualNet
 from resdyn_utils.training import DataConfig, TrainConfig, training_flops
 
 
@@ -62,7 +62,7 @@ IMPLEMENTATIONS = {  # name: (the forward pass's ``stack`` argument, Adam option
     "hand-written": (True, {"fused": True}, "fp32"),
     "hand-written bf16": (True, {"fused": True}, "bf16"),
 }
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+DTYPES = {precision: low or torch.float32 for precision, low in PRECISIONS.items()}  # of the bare GEMMs
 
 
 def training_rate(weights: str, batch: int, width: int, steps: int, implementation: str) -> dict:
@@ -143,7 +143,7 @@ def main() -> None:
                         for row in rounds) for p in DTYPES}
     result = {"batch": args.batch, "width": args.width, "depth": 15, "threads": torch.get_num_threads(),
               "cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
-              "rounds": rounds, "gemm_peak_gflops": best_peak["fp32"], "gemm_peak_gflops_bf16": best_peak["bf16"]}
+              "rounds": rounds, "gemm_peak_gflops": best_peak}
     for weights in ("shared", "variable"):
         for implementation, (_, _, precision) in IMPLEMENTATIONS.items():
             rates = [row[f"{weights}/{implementation}"] for row in rounds]
