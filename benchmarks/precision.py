@@ -33,10 +33,8 @@ def main() -> None:
             config = mnist_config(kind, full, seed)
             for precision in ("fp32", "bf16"):
                 trained = train(config.replace(precision=precision), progress=False)
-                rows.append({"net": kind, "seed": seed, "precision": precision, "test_error": trained.test_error,
-                             "train_error": 1 - trained.history[-1]["train_acc"],
-                             "seconds": trained.train_seconds, "config_key": trained.config.key()})
-                print({k: v for k, v in rows[-1].items() if k != "config_key"}, flush=True)
+                rows.append({**trained.record(), "config_key": trained.config.key()})
+                print({k: v for k, v in rows[-1].items() if k != "test_error_per_epoch"}, flush=True)
     out = Path(__file__).with_suffix(".json")
     out.write_text(json.dumps({"cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
                                "rows": rows}, indent=2))

@@ -65,6 +65,11 @@ class ModelConfig:
         if not self.w_std >= 0:
             raise ValueError(f"w_std must be >= 0, got {self.w_std}")
 
+    @property
+    def kind(self) -> str:
+        """The net's name in the book: its weight mode, or ``mlp`` without skip connections."""
+        return self.weights if self.residual else "mlp"
+
 
 @dataclass
 class Trajectory:

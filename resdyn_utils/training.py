@@ -128,6 +128,15 @@ class Trained:
         """The part of :attr:`train_seconds` spent evaluating (0 if not recorded)."""
         return float(sum(h.get("eval_seconds", 0.0) for h in self.history))
 
+    def record(self) -> dict:
+        """The run as one JSON-ready row: which net, seed, epochs, precision and peak
+        learning rate, its final test and training errors, time and test error per epoch."""
+        config = self.config
+        return {"net": config.model.kind, "seed": config.seed, "epochs": config.epochs,
+                "precision": config.precision, "lr": config.lr, "test_error": self.test_error,
+                "train_error": 1 - self.history[-1]["train_acc"], "seconds": self.train_seconds,
+                "test_error_per_epoch": [1 - h["test_acc"] for h in self.history]}
+
 
 def default_device() -> torch.device:
     """The GPU when one exists (Colab), the CPU otherwise."""
@@ -246,8 +255,7 @@ def fit(
 
 
 def _describe(config: TrainConfig) -> str:
-    kind = config.model.weights if config.model.residual else "mlp"
-    return f"{config.data.name} {kind}-{config.model.depth} N={config.model.width} seed={config.seed}"
+    return f"{config.data.name} {config.model.kind}-{config.model.depth} N={config.model.width} seed={config.seed}"
 
 
 # --------------------------------------------------------------------------- cache

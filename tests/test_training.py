@@ -52,6 +52,17 @@ def test_same_seed_gives_identical_weights(precision):
     assert not torch.equal(a.model.readout.weight, c.model.readout.weight)
 
 
+def test_record_names_the_run_and_reads_its_history():
+    trained = train(circles_config(precision="bf16", seed=3), cache=False, progress=False)
+    row = trained.record()
+    assert (row["net"], row["seed"], row["epochs"], row["precision"], row["lr"]) == ("shared", 3, 3, "bf16", 1e-2)
+    assert row["test_error_per_epoch"] == [1 - h["test_acc"] for h in trained.history]
+    assert row["test_error"] == row["test_error_per_epoch"][-1] and row["seconds"] == trained.train_seconds
+    assert row["train_error"] == 1 - trained.history[-1]["train_acc"]
+    assert ModelConfig(3, 3, 5, 2, "variable", residual=False).kind == "mlp"
+    json.dumps(row)  # JSON-ready
+
+
 def test_precision_is_in_the_cache_key_only_when_not_fp32():
     fp32, bf16 = circles_config(), circles_config(precision="bf16")
     assert "precision" not in fp32.to_dict()  # the keys of configs older than the field hold
