@@ -19,11 +19,11 @@ where the book trained them before its switch to bfloat16.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
 from resdyn_utils.experiments import mnist_config
+from resdyn_utils.integrity import write_json
 from resdyn_utils.profiles import get_profile
 from resdyn_utils.training import train
 
@@ -44,7 +44,7 @@ def main() -> None:
         rows.append({**trained.record(), "config": asdict(config)})
         print({k: v for k, v in rows[-1].items() if k not in ("config", "test_error_per_epoch")}, flush=True)
     out = Path(__file__).with_suffix(".json")
-    out.write_text(json.dumps(rows, indent=2))
+    write_json(out, {"rows": rows})
     print(f"wrote {out}")
 
 

@@ -14,13 +14,13 @@ on our 2-core machine).
 
 from __future__ import annotations
 
-import json
 import platform
 from pathlib import Path
 
 import torch
 
 from resdyn_utils.experiments import mnist_config
+from resdyn_utils.integrity import write_json
 from resdyn_utils.profiles import get_profile
 from resdyn_utils.training import train
 
@@ -36,8 +36,8 @@ def main() -> None:
                 rows.append({**trained.record(), "config_key": trained.config.key()})
                 print({k: v for k, v in rows[-1].items() if k != "test_error_per_epoch"}, flush=True)
     out = Path(__file__).with_suffix(".json")
-    out.write_text(json.dumps({"cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
-                               "rows": rows}, indent=2))
+    write_json(out, {"cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
+                      "rows": rows})
     print(f"wrote {out}")
 
 

@@ -29,6 +29,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from resdyn_utils.data import Dataset, load_dataset, stratified_subset, validation_split
+from resdyn_utils.integrity import read_json, write_json
 from resdyn_utils.models import ModelConfig
 from resdyn_utils.training import CACHE_FORMAT, DataConfig, TrainConfig, fit
 
@@ -87,7 +88,7 @@ def main() -> None:
     out = Path(__file__).with_suffix(".json")
     # Training is deterministic: a candidate already in the file, with the same config and
     # the same training code (cache format), is not rerun.
-    earlier_rows = json.loads(out.read_text()) if out.exists() else []
+    earlier_rows = read_json(out)["rows"] if out.exists() else []
     done = {json.dumps(row["config"], sort_keys=True): row for row in earlier_rows
             if row.get("cache_format") == CACHE_FORMAT}
     held_out = validation_split(load_dataset("mnist"))
@@ -99,7 +100,7 @@ def main() -> None:
             earlier = done.get(json.dumps(asdict(config_for(candidate, data, epochs)), sort_keys=True))
             rows.append(earlier or run(stage, candidate, data, epochs))
             print({k: v for k, v in rows[-1].items() if k != "config"}, "(recorded)" if earlier else "", flush=True)
-    out.write_text(json.dumps(rows, indent=2))
+    write_json(out, {"rows": rows})
     print(f"wrote {out}")
 
 

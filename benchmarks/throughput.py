@@ -39,6 +39,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from resdyn_utils.integrity import write_json
 from resdyn_utils.models import PRECISIONS, ModelConfig, ResidualNet
 from resdyn_utils.training import DataConfig, TrainConfig, training_flops
 
@@ -156,7 +157,7 @@ def main() -> None:
                   f"{100 * summary['fraction_of_best_peak']:.0f}% of the run's best {precision} GEMM rate "
                   f"({best_peak[precision]:.1f})")
     out = Path(__file__).with_suffix(".json")
-    out.write_text(json.dumps(result, indent=2))
+    write_json(out, result)
     print(f"wrote {out}")
 
 

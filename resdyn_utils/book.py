@@ -13,7 +13,6 @@ is generated from these records. Last, ``jupyter-book build -W`` renders
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -24,8 +23,10 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from .integrity import CorruptFileError, read_json, write_json
 from .paths import BUILD_DIR_ENV
 from .profiles import PROFILES, get_profile
+from .results import certify, uncertify
 
 CELL_TIMEOUT_S = 3 * 3600  # a stalled cell fails the run instead of hanging it
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
@@ -142,6 +143,26 @@ it is typed by hand.
     )
 
 
+PROFILE_BANNERS = {
+    "quick": "Quick build: a smoke test of the code on small subsets and few epochs. Its numbers are "
+             "not the paper's reproduction, and its verdicts say so.",
+    "full": "Full build: the paper's settings, several training seeds per claim.",
+}
+
+
+def announce_profile(staging: Path, profile: str) -> None:
+    """Put the site-wide banner naming ``profile`` into the staged ``_config.yml`` (created
+    when the book has none: Jupyter Book's defaults then apply to the rest)."""
+    import yaml
+
+    if profile not in PROFILE_BANNERS:
+        raise ValueError(f"no banner for profile {profile!r}; add it to PROFILE_BANNERS")
+    path = staging / "_config.yml"
+    config = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
+    config.setdefault("html", {})["announcement"] = PROFILE_BANNERS[profile]
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+
+
 def stage_book(root: Path, staging: Path, keep_executed: bool = False) -> None:
     """Copy the book's sources into ``staging``. With ``keep_executed`` (a run of some
     chapters only), notebooks executed by an earlier run stay in place."""
@@ -179,11 +200,12 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
     os.environ["TQDM_DISABLE"] = "1"  # progress bars are for live sessions, not the rendered book
     staging = build / "src"
     stage_book(root, staging, keep_executed=bool(only))
+    announce_profile(staging, profile)
     env = environment_report()
     timings: dict[str, float] = {}
     previous = build / "results" / "build.json"
     if only and previous.exists():  # a partial run keeps the other chapters' timings
-        earlier = json.loads(previous.read_text())
+        earlier = read_json(previous, fix="build the whole book again")
         if earlier.get("profile") == profile:
             timings.update(earlier["timings"])
     for rel in toc_files(root):
@@ -193,14 +215,13 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
             continue
         target = staging / rel
         print(f"[{profile}] {rel} ...", flush=True)
+        uncertify(Path(rel).stem)  # a failure below leaves no results that pass for this run's
         seconds = execute_notebook(root / rel, target, profile, target.parent)
+        certify(Path(rel).stem, profile)
         timings[rel] = seconds
         print(f"[{profile}] {rel}: {seconds:.1f} s", flush=True)
     write_build_info(staging / BUILD_INFO, profile, timings, env)
-    (build / "results").mkdir(parents=True, exist_ok=True)
-    (build / "results" / "build.json").write_text(
-        json.dumps({"profile": profile, "timings": timings, "environment": env}, indent=2)
-    )
+    write_json(build / "results" / "build.json", {"profile": profile, "timings": timings, "environment": env})
     if html:
         build_html(staging, root)
     return timings
@@ -216,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         start = time.perf_counter()
         run_book(args.root.resolve(), args.profile, args.only, html=not args.no_html)
-    except (ChapterFailed, ValueError, FileNotFoundError) as err:
+    except (ChapterFailed, ValueError, FileNotFoundError, CorruptFileError) as err:
         print(f"book: FAILED: {err}", file=sys.stderr, flush=True)
         return 1
     print(f"book: {args.profile} profile done in {time.perf_counter() - start:.0f} s", flush=True)

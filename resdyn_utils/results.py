@@ -2,21 +2,31 @@
 
 ``record("training", profile, test_error={...})`` merges values into
 ``<build>/results/training.json``. The scorecard chapter and the tests read these
-files; nothing in them is typed by hand.
+files; nothing in them is typed by hand. Each file carries the sha256 of its content
+(:mod:`resdyn_utils.integrity`), so a corrupt one raises instead of being read.
+
+The book runner *certifies* a chapter's results once the chapter has executed without
+error (:func:`certify`): ``certified.json`` records the profile and the sha256 of the
+file. The scorecard reads only certified results (:func:`certified_results`), so a file
+of another profile, or one left by a run of a chapter that failed later, never feeds it.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from .integrity import read_json, sha256_of, write_json
 from .paths import results_dir
+
+CERTIFICATES = "certified.json"
+
+
+class StaleResultsError(RuntimeError):
+    """A chapter's results are not those of its last successful run in this profile."""
 
 
 def to_jsonable(value: Any) -> Any:
@@ -50,18 +60,65 @@ def record(chapter: str, profile: str, **values: Any) -> None:
     if current.get("profile") != profile:
         current = {"chapter": chapter, "profile": profile, "values": {}}
     current["values"].update(to_jsonable(values))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(current, fh, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    write_json(path, current)
 
 
 def load_results(chapter: str) -> dict:
-    """The chapter's results: ``{"chapter", "profile", "values"}``."""
+    """The chapter's results: ``{"chapter", "profile", "values"}``, verified."""
+    return read_json(results_path(chapter), fix=f"execute the chapter {chapter!r} again (delete the file first "
+                                                 "if it is corrupt)")
+
+
+def _certificates_path() -> Path:
+    return results_dir() / CERTIFICATES
+
+
+def _certificates() -> dict:
+    path = _certificates_path()
+    return read_json(path, fix="delete it and build the book again")["chapters"] if path.exists() else {}
+
+
+def uncertify(chapter: str) -> None:
+    """Before a chapter runs: withdraw its certificate and delete its results, so that a
+    failure leaves nothing that passes for this run's results."""
+    chapters = _certificates()
+    chapters.pop(chapter, None)
+    write_json(_certificates_path(), {"chapters": chapters})
+    results_path(chapter).unlink(missing_ok=True)
+
+
+def certify(chapter: str, profile: str) -> None:
+    """After a chapter ran without error in ``profile``: record its results file's sha256."""
+    path = results_path(chapter)
+    chapters = _certificates()
+    chapters[chapter] = {"profile": profile, "sha256": sha256_of(path) if path.exists() else None}
+    write_json(_certificates_path(), {"chapters": chapters})
+
+
+def certified_results(chapter: str, profile: str) -> dict:
+    """The chapter's results if the book runner certified them for ``profile``.
+
+    Raises :class:`FileNotFoundError` when the chapter recorded nothing and
+    :class:`StaleResultsError` (naming the reason) when its results are of another
+    profile, of a run that failed or was not made by the book runner, or changed since."""
     path = results_path(chapter)
     if not path.exists():
-        raise FileNotFoundError(f"no results for chapter {chapter!r} at {path}: execute that chapter first")
-    return json.loads(path.read_text())
+        raise FileNotFoundError(f"no results for chapter {chapter!r}: execute that chapter first")
+    certificate = _certificates().get(chapter)
+    run = "python -m resdyn_utils.book --profile " + profile + " --only " + chapter
+    if certificate is None:
+        raise StaleResultsError(f"the results of chapter {chapter!r} are not from a completed run of the book "
+                                f"runner (its last run failed, or it was run by hand). Fix: `{run}`")
+    if certificate["profile"] != profile:
+        raise StaleResultsError(f"the results of chapter {chapter!r} are of the {certificate['profile']!r} "
+                                f"profile, not {profile!r}. Fix: `{run}`")
+    if certificate["sha256"] != sha256_of(path):
+        raise StaleResultsError(f"the results of chapter {chapter!r} changed after its run was certified. "
+                                f"Fix: `{run}`")
+    results = load_results(chapter)
+    if results["profile"] != profile:
+        raise StaleResultsError(f"the results of chapter {chapter!r} are of the {results['profile']!r} profile")
+    return results
 
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not testable")
@@ -77,8 +134,36 @@ def mean_spread(values, unit: str = "", digits: int = 2) -> str:
     return f"{mean:.{digits}f} ± {(hi - lo) / 2:.{digits}f}{unit} ({lo:.{digits}f}-{hi:.{digits}f}, {len(values)} runs)"
 
 
-def grade(reproduced: bool, partly: bool = False) -> str:
-    """The verdict word: reproduced, else partly reproduced (if ``partly``), else not."""
+NOT_GRADED = "not graded"
+
+
+def non_finite(measured: dict[str, Any]) -> list[str]:
+    """The names in ``measured`` whose numbers (a scalar, a sequence, a mapping, an
+    array, a pandas object) include NaN or infinity."""
+    import pandas as pd
+
+    bad = []
+    for name, value in measured.items():
+        if isinstance(value, pd.DataFrame):
+            value = value.select_dtypes("number").to_numpy()
+        elif isinstance(value, dict):
+            value = list(value.values())
+        elif isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        if not np.isfinite(np.asarray(value, dtype=float)).all():
+            bad.append(name)
+    return bad
+
+
+def grade(reproduced: bool, partly: bool = False, *, measured: dict[str, Any]) -> str:
+    """The verdict word: reproduced, else partly reproduced (if ``partly``), else not.
+
+    ``measured`` names the numbers the two conditions compare. A comparison with NaN is
+    simply false, so a NaN would pass for "not reproduced": instead, where any of them is
+    NaN or infinite, the verdict is "not graded" and names them."""
+    bad = non_finite(measured)
+    if bad:
+        return f"{NOT_GRADED}: NaN or infinity in {', '.join(bad)}"
     return VERDICTS[0] if reproduced else (VERDICTS[1] if partly else VERDICTS[2])
 
 
@@ -91,3 +176,30 @@ def verdict_table(rows: list[dict], profile: str):
     if profile == "quick":
         table["verdict"] = QUICK_VERDICT
     return table
+
+
+BENCHMARKS = ("recipe_search", "longer_training", "precision", "throughput", "integrity")
+
+
+def benchmark_path(name: str) -> Path:
+    """``benchmarks/<name>.json`` of the repository (found from the working directory)."""
+    from .paths import repo_root
+
+    if name not in BENCHMARKS:
+        raise ValueError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+    return (repo_root() or Path.cwd()) / "benchmarks" / f"{name}.json"
+
+
+def load_benchmark(name: str) -> dict | None:
+    """The recorded run of ``benchmarks/<name>.py``, verified; ``None`` where the
+    repository's ``benchmarks/`` folder is not here (on Colab). A corrupt file raises
+    :class:`~resdyn_utils.integrity.CorruptFileError`."""
+    path = benchmark_path(name)
+    if not path.exists():
+        return None
+    return read_json(path, fix=f"restore it with `git checkout {path.name}` or rerun benchmarks/{name}.py")
+
+
+def missing_benchmark(name: str) -> str:
+    """What a chapter prints where a recorded benchmark is not here."""
+    return f"benchmarks/{name}.json is not here (e.g. on Colab): run benchmarks/{name}.py to produce it"

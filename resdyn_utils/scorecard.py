@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .results import load_results
+from .results import StaleResultsError, certified_results
 
 
 @dataclass(frozen=True)
@@ -111,51 +111,52 @@ def anchor(heading: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
-def _verdict_rows() -> tuple[dict[str, dict], dict[str, str]]:
-    """Verdict rows by claim id, and the profile of each chapter's results."""
-    rows, profiles = {}, {}
+def chapter_results(profile: str) -> tuple[dict[str, dict], dict[str, str]]:
+    """The certified results of each chapter in ``profile``, and the reason each other
+    chapter's results are not used ("not run", or why they are stale)."""
+    found, unusable = {}, {}
     for chapter in CHAPTERS:
         try:
-            results = load_results(chapter)
+            found[chapter] = certified_results(chapter, profile)
         except FileNotFoundError:
-            continue
-        profiles[chapter] = results["profile"]
-        for row in results["values"].get("verdicts", []):
-            if row.get("id"):
-                rows[row["id"]] = row
-    return rows, profiles
+            unusable[chapter] = "not run"
+        except StaleResultsError as err:
+            unusable[chapter] = f"stale: {err}"
+    return found, unusable
 
 
-def scorecard() -> pd.DataFrame:
-    """One row per claim: the paper's value, ours, the seeds, the profile, the verdict and
-    the section (``chapter``, ``anchor``) that shows it."""
-    rows, profiles = _verdict_rows()
+def scorecard(profile: str) -> pd.DataFrame:
+    """One row per claim: the paper's value, ours, the seeds, the verdict and the section
+    (``chapter``, ``anchor``) that shows it. Only results the book runner certified for
+    ``profile`` are read; a claim of a chapter without them says so in its verdict."""
+    found, unusable = chapter_results(profile)
+    rows = {row["id"]: row for results in found.values()
+            for row in results["values"].get("verdicts", []) if row.get("id")}
     table = []
     for claim in CLAIMS:
         row = rows.get(claim.id)
         if claim.untestable:
             ours, seeds, verdict = claim.untestable, None, "not testable"
+        elif claim.chapter in unusable:
+            reason = unusable[claim.chapter]
+            ours, seeds = f"chapter {claim.chapter}: {reason}", None
+            verdict = "stale" if reason.startswith("stale") else "missing"
         elif row is None:
-            ours, seeds, verdict = "not measured: run the chapter", None, "missing"
+            ours, seeds, verdict = f"chapter {claim.chapter} recorded no verdict for it", None, "missing"
         else:
             ours, seeds, verdict = row.get("ours"), row.get("seeds"), row["verdict"]
         table.append({"id": claim.id, "experiment": claim.experiment, "claim": claim.item, "paper": claim.paper,
-                      "ours": ours, "seeds": seeds, "profile": profiles.get(claim.chapter, "not run"),
-                      "verdict": verdict, "chapter": claim.chapter, "anchor": anchor(claim.section)})
+                      "ours": ours, "seeds": seeds, "verdict": verdict, "chapter": claim.chapter,
+                      "anchor": anchor(claim.section)})
     return pd.DataFrame(table)
 
 
-def unlisted_verdicts() -> list[str]:
+def unlisted_verdicts(profile: str) -> list[str]:
     """Verdict rows of the chapters whose id is not a claim of the scorecard (or has none)."""
     known = {c.id for c in CLAIMS}
-    found = []
-    for chapter in CHAPTERS:
-        try:
-            verdicts = load_results(chapter)["values"].get("verdicts", [])
-        except FileNotFoundError:
-            continue
-        found += [f"{chapter}: {r.get('claim')}" for r in verdicts if r.get("id") not in known]
-    return found
+    found, _ = chapter_results(profile)
+    return [f"{chapter}: {r.get('claim')}" for chapter, results in found.items()
+            for r in results["values"].get("verdicts", []) if r.get("id") not in known]
 
 
 def to_html(table: pd.DataFrame) -> str:

@@ -4,7 +4,8 @@
 loads it, when a checkpoint of the identical config exists), so that a model trained
 by one chapter is reused by the next. Checkpoints are written atomically, loaded with
 ``torch.load(weights_only=True)`` after a sha256 check, and a corrupt or mismatched
-one is reported and retrained, never used.
+one is reported and retrained, never used. Processes that train the same config take
+turns on a lock file; a loss that becomes NaN stops training (:class:`TrainingDiverged`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import io
 import json
 import math
 import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from tqdm.auto import tqdm
 
 from .data import Dataset, Split, load_dataset
 from .depth import AdaptiveDepth, DepthController
+from .integrity import atomic_write_bytes, file_lock, sha256_of
 from .models import ModelConfig, ResidualNet, count_flops_per_sample, matmul_dtype
 from .paths import cache_dir
 
@@ -177,6 +179,11 @@ def _optimizer(config: TrainConfig, model: nn.Module, steps: int):
 
 
 EpochCallback = Callable[[ResidualNet, dict], None]
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite. The message names the config and epoch."""
+
 SMALL_WIDTH = 128
 
 
@@ -232,6 +239,11 @@ def fit(
                 opt.step()
                 sched.step()
                 total += float(loss.detach()) * len(idx)
+            if not math.isfinite(total):
+                raise TrainingDiverged(
+                    f"{_describe(config)} (config key {config.key()}): the training loss became {total} "
+                    f"in epoch {epoch + 1} of {config.epochs}; nothing was cached. Fix: lower the "
+                    f"learning rate (now {config.lr}) or the initial weight scale.")
             evaluation = time.perf_counter()
             record = {
                 "epoch": epoch + 1,
@@ -266,7 +278,11 @@ def checkpoint_path(config: TrainConfig, folder: Path | None = None) -> Path:
 
 
 def save_checkpoint(trained: Trained, path: Path) -> None:
-    """Write the checkpoint and its sha256 sidecar atomically (temp file + rename)."""
+    """Write the checkpoint and its sha256 sidecar, each atomically (temp file + rename).
+
+    The checkpoint is renamed into place before its sidecar: a process killed between
+    the two renames leaves a checkpoint whose sidecar is missing or belongs to another
+    file, which :func:`load_checkpoint` rejects (and :func:`train` retrains)."""
     payload = {
         "format": CACHE_FORMAT,
         "config": json.dumps(trained.config.to_dict(), sort_keys=True),
@@ -274,20 +290,11 @@ def save_checkpoint(trained: Trained, path: Path) -> None:
         "state_dict": trained.model.state_dict(),
         "history": json.dumps(trained.history),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    sidecar = path.with_suffix(".sha256")
-    sidecar_tmp = sidecar.with_suffix(".sha256.tmp")
-    sidecar_tmp.write_text(digest)
-    os.replace(sidecar_tmp, sidecar)
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    data = buffer.getvalue()
+    atomic_write_bytes(path, data)
+    atomic_write_bytes(path.with_suffix(".sha256"), hashlib.sha256(data).hexdigest().encode())
 
 
 class CheckpointError(RuntimeError):
@@ -299,8 +306,7 @@ def load_checkpoint(config: TrainConfig, path: Path) -> Trained:
     sidecar = path.with_suffix(".sha256")
     if not sidecar.is_file():
         raise CheckpointError(f"{path} has no checksum file {sidecar.name}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != sidecar.read_text().strip():
+    if sha256_of(path) != sidecar.read_text(errors="replace").strip():
         raise CheckpointError(f"{path} is corrupt: its sha256 does not match {sidecar.name}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
@@ -330,19 +336,23 @@ def train(
 ) -> Trained:
     """Load the model of ``config`` from the cache, or train it and cache it.
 
-    A bad checkpoint is reported with a warning, deleted and retrained. An
-    ``on_epoch_end`` hook is not part of the cache key: pass ``cache=False`` when it
-    changes the model (the adaptive-depth rule belongs in the config instead).
+    A bad checkpoint is reported with a warning, deleted and retrained. Processes that
+    ask for the same config at once take turns (a lock file beside the checkpoint): the
+    first trains and caches, the others then load its checkpoint. An ``on_epoch_end``
+    hook is not part of the cache key: pass ``cache=False`` when it changes the model
+    (the adaptive-depth rule belongs in the config instead).
     """
+    if not cache:
+        return fit(config, on_epoch_end=on_epoch_end, progress=progress)
     path = checkpoint_path(config, cache_folder)
-    if cache and path.exists():
-        try:
-            return load_checkpoint(config, path)
-        except CheckpointError as err:
-            warnings.warn(f"{err}; retraining", stacklevel=2)
-            path.unlink(missing_ok=True)
-    trained = fit(config, on_epoch_end=on_epoch_end, progress=progress)
-    if cache:
+    with file_lock(path.with_suffix(".lock")):
+        if path.exists():
+            try:
+                return load_checkpoint(config, path)
+            except CheckpointError as err:
+                warnings.warn(f"{err}; retraining", stacklevel=2)
+                path.unlink(missing_ok=True)
+        trained = fit(config, on_epoch_end=on_epoch_end, progress=progress)
         save_checkpoint(trained, path)
     return trained
 

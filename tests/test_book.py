@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
+import torch
 import yaml
 
 from resdyn_utils import book
@@ -48,6 +52,38 @@ def test_runner_injects_the_profile_and_records_timings(tmp_path):
     assert list(timings) == ["book/chapter.ipynb"]
     info = (tmp_path / "_build" / "src" / "book" / "build_info.md").read_text()
     assert "`full`" in info and "book/chapter.ipynb" in info
+
+
+def test_the_staged_config_announces_the_profile(tmp_path):
+    (tmp_path / "_config.yml").write_text("title: t\nhtml:\n  favicon: f.png\n")
+    for profile in ("quick", "full"):
+        book.announce_profile(tmp_path, profile)
+        config = yaml.safe_load((tmp_path / "_config.yml").read_text())
+        assert config["html"] == {"favicon": "f.png", "announcement": book.PROFILE_BANNERS[profile]}
+    assert "smoke test" in book.PROFILE_BANNERS["quick"] and "smoke" not in book.PROFILE_BANNERS["full"]
+    assert set(book.PROFILE_BANNERS) == set(PROFILES)
+    (tmp_path / "_config.yml").unlink()  # a book without one gets one with the banner
+    book.announce_profile(tmp_path, "quick")
+    assert yaml.safe_load((tmp_path / "_config.yml").read_text()) == {
+        "html": {"announcement": book.PROFILE_BANNERS["quick"]}}
+
+
+def test_a_chapter_that_fails_leaves_no_results_that_pass_for_the_run(tmp_path):
+    """The runner certifies a chapter's results only after it ran without error; a rerun
+    that fails after recording leaves them stale, and none of the earlier run's values."""
+    from resdyn_utils.results import StaleResultsError, certified_results
+
+    recording = "from resdyn_utils.results import record\nrecord('chapter', profile, **{name: 1})"
+    make_book(tmp_path, ["name = 'old'", recording])
+    book.run_book(tmp_path, "full", html=False)
+    assert certified_results("chapter", "full")["values"] == {"old": 1}
+    shutil.rmtree(tmp_path / "book")
+    make_book(tmp_path, ["name = 'new'", recording, "raise RuntimeError('fails after recording')"])
+    with pytest.raises(book.ChapterFailed, match="fails after recording"):
+        book.run_book(tmp_path, "full", html=False)
+    with pytest.raises(StaleResultsError, match="its last run failed"):
+        certified_results("chapter", "full")
+    assert load_results("chapter")["values"] == {"new": 1}  # nothing of the earlier run mixed in
 
 
 def test_toc_lists_existing_files_in_order():
@@ -146,11 +182,34 @@ def test_profiles_are_ordered_by_cost():
 def test_verdicts_grade_and_quick_runs_are_marked():
     from resdyn_utils.results import QUICK_VERDICT, grade, verdict_table
 
-    assert grade(True) == "reproduced" and grade(False, True) == "partly reproduced"
-    assert grade(False) == "not reproduced"
-    rows = [{"claim": "c", "paper": 1, "ours": 2, "verdict": grade(False)}]
+    ok = {"error": 1.5}
+    assert grade(True, measured=ok) == "reproduced" and grade(False, True, measured=ok) == "partly reproduced"
+    assert grade(False, measured=ok) == "not reproduced"
+    rows = [{"claim": "c", "paper": 1, "ours": 2, "verdict": grade(False, measured=ok)}]
     assert verdict_table(rows, "full")["verdict"].tolist() == ["not reproduced"]
     assert verdict_table(rows, "quick")["verdict"].tolist() == [QUICK_VERDICT]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), [1.0, float("inf")], {"a": 1, "b": float("nan")},
+                                 np.array([[0.1, np.nan]]), pd.Series([np.nan]), pd.DataFrame({"x": [1.0, np.nan]}),
+                                 torch.tensor([float("nan")])])
+def test_a_nan_in_a_graded_measurement_is_reported_not_graded(bad):
+    from resdyn_utils.results import grade
+
+    nan = float("nan")
+    verdict = grade(nan < 1.4, nan < 1.9, measured={"error": 1.5, "spread": bad})
+    assert verdict == "not graded: NaN or infinity in spread"  # not "not reproduced"
+    fine = pd.DataFrame({"x": [1.0, 2.0], "label": ["a", "b"]})
+    assert grade(True, measured={"table": fine, "flags": [True, False]}) == "reproduced"
+
+
+def test_every_verdict_of_the_chapters_names_what_it_grades():
+    """grade() needs ``measured=`` (a keyword without default): each call in the chapters
+    passes it, so a NaN among the graded numbers is reported, not graded."""
+    for path in NOTEBOOKS:
+        code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        calls = len(re.findall(r"\bgrade\(", code))
+        assert calls == code.count("measured="), path.name
 
 
 def test_duplicate_inline_scripts_are_dropped_whatever_their_empty_filename():

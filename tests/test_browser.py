@@ -2,7 +2,8 @@
 
 Run after the book runner (like test_built_book.py). For every page of the table of
 contents: no console errors, every image decoded with a non-zero size, the math
-typeset by MathJax, and a screenshot under ``_build/screenshots``. The navigation
+typeset by MathJax, the banner naming the build's profile, and a screenshot under
+``_build/screenshots``. The navigation
 (sidebar and "next" links) must reach every chapter.
 """
 
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from resdyn_utils.book import toc_files
+from resdyn_utils.book import PROFILE_BANNERS, toc_files
+from resdyn_utils.integrity import read_json
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -103,6 +105,8 @@ def reports(site, browser):
             "sidebar": browser.execute_script(
                 "return [...document.querySelectorAll('.bd-sidebar-primary a.reference.internal')].map(a => a.href);"),
             "next": browser.execute_script("const a = document.querySelector('a.right-next'); return a ? a.href : null;"),
+            "banner": browser.execute_script(
+                "const b = document.querySelector('.bd-header-announcement'); return b ? b.innerText.trim() : null;"),
         }
         height = browser.execute_script("return document.documentElement.scrollHeight;")
         browser.set_window_size(1280, min(max(height, 1000), 20000))
@@ -148,6 +152,12 @@ def test_navigation_reaches_every_chapter(site, reports):
         page = reports[page]["next"].removeprefix(f"{site}/").split("#")[0]
         chain.append(page)
     assert chain == PAGES
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_shows_the_banner_of_the_build_profile(reports, page):
+    profile = read_json(ROOT / "_build" / "results" / "build.json")["profile"]
+    assert reports[page]["banner"] == PROFILE_BANNERS[profile], page
 
 
 def test_a_screenshot_of_every_page(reports):

@@ -63,7 +63,7 @@ def test_truncated_idx_file_gets_a_clear_error(tmp_path):
     data.build_mnist_from_hub(root)
     images = root / "MNIST" / "raw" / "t10k-images-idx3-ubyte"
     images.write_bytes(images.read_bytes()[:5000])
-    with pytest.raises(DatasetError, match=r"could not load MNIST test.*Fix: delete"):
+    with pytest.raises(DatasetError, match=r"t10k-images-idx3-ubyte is corrupt: sha256 .*Fix: delete"):
         data.load_mnist(root=root, download=False)
 
 

@@ -93,3 +93,12 @@ def test_learning_curves_draw_each_run_and_say_when_none_was_recorded():
     assert any(list(line.get_ydata()) == [1.4, 1.4] for line in ax.lines)
     empty = figures.learning_curves(None, "err").axes[0]
     assert [t.get_text() for t in empty.texts] == ["no recorded runs"]
+
+
+def test_by_model_labels_the_y_axis_with_a_real_name():
+    import pandas as pd
+
+    frame = pd.DataFrame({"model": ["a", "a", "b", "b"], "layer": [1, 2, 1, 2], "x": [1.0, 2.0, 1.5, 2.5]})
+    assert figures.by_model(frame, "layer", "x", "t").axes[0].get_ylabel() == "x"
+    fig = figures.by_model(frame, "layer", "x", "t", ylabel="relative change of x(t)")
+    assert fig.axes[0].get_ylabel() == "relative change of x(t)"

@@ -10,7 +10,7 @@ import pytest
 from docutils.nodes import make_id
 
 from resdyn_utils import scorecard
-from resdyn_utils.results import record
+from resdyn_utils.results import certify, record
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,24 +60,51 @@ def test_scorecard_reads_the_verdicts_of_the_results():
     record("training", "full", verdicts=[
         {"id": "E2.error", "claim": "x", "ours (mean %)": 1.9, "ours": "1.91 (1.89-1.93)", "seeds": 3,
          "verdict": "not reproduced"}])
-    card = scorecard.scorecard().set_index("id")
+    certify("training", "full")
+    card = scorecard.scorecard("full").set_index("id")
     assert card.loc["E2.error", "verdict"] == "not reproduced"
     assert card.loc["E2.error", "ours"] == "1.91 (1.89-1.93)" and card.loc["E2.error", "seeds"] == 3
-    assert card.loc["E2.error", "profile"] == "full"
     assert card.loc["E3.error", "verdict"] == "missing"  # the row is not in the results
-    assert card.loc["E1.accuracy", "profile"] == "not run"  # no circles results at all
+    assert card.loc["E1.accuracy", "verdict"] == "missing"  # no circles results at all
+    assert "circles: not run" in card.loc["E1.accuracy", "ours"]
     assert card.loc["E1.weights", "verdict"] == "not testable"
     assert len(card) == len(scorecard.CLAIMS)
 
 
+@pytest.mark.parametrize("how", ["other profile", "never certified", "failed rerun", "edited"])
+def test_stale_results_never_feed_the_scorecard_and_the_chapter_is_named(how):
+    from resdyn_utils.integrity import write_json
+    from resdyn_utils.results import load_results, results_path, uncertify
+
+    row = {"id": "E2.error", "claim": "x", "ours": "1.4", "seeds": 3, "verdict": "reproduced"}
+    record("training", "quick" if how == "other profile" else "full", verdicts=[row])
+    if how != "never certified":
+        certify("training", "quick" if how == "other profile" else "full")
+    if how == "failed rerun":  # the runner withdraws the certificate, the chapter records, then fails
+        uncertify("training")
+        record("training", "full", verdicts=[row])
+    if how == "edited":  # rewritten (with a valid digest) after it was certified
+        results = load_results("training")
+        results["values"]["verdicts"][0]["verdict"] = "not reproduced"
+        write_json(results_path("training"), results)
+    card = scorecard.scorecard("full").set_index("id")
+    assert card.loc["E2.error", "verdict"] == "stale"
+    assert "chapter training: stale" in card.loc["E2.error", "ours"]
+    assert "resdyn_utils.book --profile full --only training" in card.loc["E2.error", "ours"]
+    _, unusable = scorecard.chapter_results("full")
+    assert unusable["training"].startswith("stale")
+
+
 def test_unknown_verdict_rows_are_reported():
     record("depth", "quick", verdicts=[{"id": "E9.new", "claim": "a claim nobody listed", "verdict": "reproduced"}])
-    assert scorecard.unlisted_verdicts() == ["depth: a claim nobody listed"]
+    certify("depth", "quick")
+    assert scorecard.unlisted_verdicts("quick") == ["depth: a claim nobody listed"]
 
 
 def test_html_links_each_claim_to_its_section():
     record("robustness", "quick", verdicts=[{"id": "R.veit", "claim": "c", "ours": "o", "seeds": 1,
                                              "verdict": "quick profile: not a reproduction"}])
-    html = scorecard.to_html(scorecard.scorecard())
+    certify("robustness", "quick")
+    html = scorecard.to_html(scorecard.scorecard("quick"))
     assert '<a href="robustness.html#deleting-one-layer-veit-et-al">' in html
     assert "quick profile: not a reproduction" in html

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,6 +10,7 @@ import torch
 from resdyn_utils import experiments
 from resdyn_utils.models import ModelConfig
 from resdyn_utils.profiles import get_profile
+from resdyn_utils.results import load_benchmark
 from resdyn_utils.training import DataConfig, TrainConfig, load_checkpoint, train
 
 
@@ -20,7 +20,7 @@ def circles_config(**kw) -> TrainConfig:
 
 
 def test_each_mnist_recipe_is_its_nets_best_in_the_recorded_recipe_search():
-    rows = json.loads((Path(__file__).parents[1] / "benchmarks" / "recipe_search.json").read_text())
+    rows = load_benchmark("recipe_search")["rows"]
     full = get_profile("full")
     for kind in ("shared", "variable"):
         best = experiments.search_best(rows, kind)
@@ -33,7 +33,7 @@ def test_each_mnist_recipe_is_its_nets_best_in_the_recorded_recipe_search():
 
 
 def test_search_best_and_uses_recipe_tell_the_nets_recipes_apart():
-    rows = json.loads((Path(__file__).parents[1] / "benchmarks" / "recipe_search.json").read_text())
+    rows = load_benchmark("recipe_search")["rows"]
     shared, variable = experiments.search_best(rows, "shared"), experiments.search_best(rows, "variable")
     assert shared["config"]["model"]["weights"] == "shared" and variable["config"]["model"]["weights"] == "variable"
     assert experiments.uses_recipe("shared", shared) and experiments.uses_recipe("variable", variable)
