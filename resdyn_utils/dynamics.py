@@ -233,3 +233,14 @@ def compare_with_ode(x: np.ndarray, y: np.ndarray, labels: np.ndarray, W: np.nda
     mean = lambda v: np.stack([v[:, labels == c].mean(1) for c in classes])  # noqa: E731
     gap = np.abs(y - y_ode).max(axis=(0, 2))
     return OdeComparison(mean(y), mean(y_ode), mean(x), mean(x_ode), gap)
+
+
+def first_order_ratio(model, inputs: torch.Tensor) -> np.ndarray:
+    """Per layer, the error of the first-order step (eq. 3) over the size of the step,
+    on the residuals of a shared-weight ``model`` for ``inputs`` (see
+    :func:`first_order_errors`): the derivation's small-step assumption, measured."""
+    if not model.shared:
+        raise ValueError("eq. 3 describes shared weights only")
+    traj = model.trajectory(inputs)
+    errors = first_order_errors(traj.y.numpy().astype(float), model.weight_matrix().numpy().astype(float))
+    return errors["error"] / errors["step"]

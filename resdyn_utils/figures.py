@@ -167,7 +167,7 @@ def class_heatmap(values: np.ndarray, title: str, label: str, units: np.ndarray 
 
 
 def lines(x: np.ndarray, series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str,
-          logx: bool = False, reference: float | None = None):
+          logx: bool = False, reference: float | None = None, logy: bool = False):
     """A few curves over a shared x axis, optionally with a horizontal reference line."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for name, values in series.items():
@@ -176,6 +176,8 @@ def lines(x: np.ndarray, series: dict[str, np.ndarray], xlabel: str, ylabel: str
         ax.axhline(reference, color="gray", ls="--", lw=1)
     if logx:
         ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -316,19 +318,25 @@ def noisy_digit(clean: np.ndarray, noisy: np.ndarray, evolution: pd.DataFrame, s
     return fig
 
 
-VERDICT_COLORS = {"reproduced": "tab:green", "partly reproduced": "tab:olive", "not reproduced": "tab:red",
-                  "not testable": "tab:gray", "stale": "tab:orange", "missing": "white"}
+VERDICT_COLORS = {"reproduced": "tab:green", "partly reproduced": "tab:olive", "mixed over seeds": "tab:purple",
+                  "not reproduced": "tab:red", "premise not met": "tab:cyan", "not graded": "black",
+                  "not measured": "lightgray", "not testable": "tab:gray", "stale": "tab:orange",
+                  "quick profile: not a reproduction": "tab:blue", "missing": "white"}
 
 
 def verdict_counts(card: pd.DataFrame):
-    """Stacked bars: how many claims of each experiment got each verdict."""
-    counts = card.groupby(["experiment", "verdict"], sort=False).size().unstack(fill_value=0)
+    """Stacked bars: how many paper claims of each experiment got each kind of verdict
+    (assumptions, our readings and what lies beyond the paper are not counted)."""
+    from .claims import verdict_word
+
+    papers = card[card["kind"] == "paper claim"].assign(verdict=lambda f: f["verdict"].map(verdict_word))
+    counts = papers.groupby(["experiment", "verdict"], sort=False).size().unstack(fill_value=0)
     order = [v for v in VERDICT_COLORS if v in counts] + [v for v in counts if v not in VERDICT_COLORS]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(counts) + 1.5))
     counts[order].plot.barh(stacked=True, ax=ax, edgecolor="black", linewidth=0.5,
                             color=[VERDICT_COLORS.get(v, "tab:blue") for v in order])
     ax.invert_yaxis()
-    ax.set(xlabel="claims", ylabel="", title="verdicts per experiment")
+    ax.set(xlabel="paper claims", ylabel="", title="verdicts per experiment (paper claims only)")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig

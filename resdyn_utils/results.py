@@ -121,63 +121,6 @@ def certified_results(chapter: str, profile: str) -> dict:
     return results
 
 
-VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not testable")
-QUICK_VERDICT = "quick profile: not a reproduction"
-
-
-def mean_spread(values, unit: str = "", digits: int = 2) -> str:
-    """``"mean ± half-range (min-max, n runs)"`` of a few numbers, e.g. test errors over seeds."""
-    values = [float(v) for v in values]
-    lo, hi, mean = min(values), max(values), sum(values) / len(values)
-    if len(values) == 1:
-        return f"{mean:.{digits}f}{unit} (1 run)"
-    return f"{mean:.{digits}f} ± {(hi - lo) / 2:.{digits}f}{unit} ({lo:.{digits}f}-{hi:.{digits}f}, {len(values)} runs)"
-
-
-NOT_GRADED = "not graded"
-
-
-def non_finite(measured: dict[str, Any]) -> list[str]:
-    """The names in ``measured`` whose numbers (a scalar, a sequence, a mapping, an
-    array, a pandas object) include NaN or infinity."""
-    import pandas as pd
-
-    bad = []
-    for name, value in measured.items():
-        if isinstance(value, pd.DataFrame):
-            value = value.select_dtypes("number").to_numpy()
-        elif isinstance(value, dict):
-            value = list(value.values())
-        elif isinstance(value, torch.Tensor):
-            value = value.detach().cpu().numpy()
-        if not np.isfinite(np.asarray(value, dtype=float)).all():
-            bad.append(name)
-    return bad
-
-
-def grade(reproduced: bool, partly: bool = False, *, measured: dict[str, Any]) -> str:
-    """The verdict word: reproduced, else partly reproduced (if ``partly``), else not.
-
-    ``measured`` names the numbers the two conditions compare. A comparison with NaN is
-    simply false, so a NaN would pass for "not reproduced": instead, where any of them is
-    NaN or infinite, the verdict is "not graded" and names them."""
-    bad = non_finite(measured)
-    if bad:
-        return f"{NOT_GRADED}: NaN or infinity in {', '.join(bad)}"
-    return VERDICTS[0] if reproduced else (VERDICTS[1] if partly else VERDICTS[2])
-
-
-def verdict_table(rows: list[dict], profile: str):
-    """A chapter's verdicts (claim, paper, ours, verdict) as a DataFrame. A quick-profile
-    run is a smoke test, so its verdicts are replaced by a mark saying so."""
-    import pandas as pd
-
-    table = pd.DataFrame(rows)
-    if profile == "quick":
-        table["verdict"] = QUICK_VERDICT
-    return table
-
-
 BENCHMARKS = ("recipe_search", "longer_training", "precision", "throughput", "integrity")
 
 

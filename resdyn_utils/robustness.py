@@ -206,6 +206,17 @@ def noise_gain(evolution: pd.DataFrame) -> pd.Series:
     return evolution.groupby(["model", "run"], sort=False)["x"].agg(lambda x: x.iloc[-1] / x.iloc[0])
 
 
+def layer_trend_per_run(table: pd.DataFrame, metric: str = "logit change") -> pd.Series:
+    """Per (model, run): the Spearman rank correlation of the perturbed layer ``k`` with
+    ``metric`` of that run alone (NaN where the effect is the same at every layer)."""
+    from scipy.stats import spearmanr
+
+    def rho(f: pd.DataFrame) -> float:
+        return np.nan if f[metric].nunique() < 2 else float(spearmanr(f["layer"], f[metric]).statistic)
+
+    return table.groupby(["model", "run"], sort=False)[["layer", metric]].apply(rho).rename("rho")
+
+
 def layer_trend(table: pd.DataFrame, metric: str = "logit change") -> pd.DataFrame:
     """Per model: the Spearman rank correlation of the perturbed layer ``k`` with the mean
     (over runs) ``metric``, beside that mean at the first and the last ``k``. ``rho < 0``:

@@ -200,6 +200,12 @@ def cpu_threads_for(width: int):
         torch.set_num_threads(before)
 
 
+def initial_model(config: TrainConfig) -> ResidualNet:
+    """The net of ``config`` as training starts from it (seeded initialisation)."""
+    torch.manual_seed(config.seed)
+    return ResidualNet(config.model)
+
+
 def fit(
     config: TrainConfig,
     data: Dataset | None = None,
@@ -211,8 +217,7 @@ def fit(
     model (e.g. remove a layer) and add entries to the epoch's history record."""
     device = device or default_device()
     data = data or dataset_for(config.data)
-    torch.manual_seed(config.seed)
-    model = ResidualNet(config.model).to(device)
+    model = initial_model(config).to(device)
     train_set, test_set = data.train.to(device), data.test.to(device)
     n = len(train_set)
     steps_per_epoch = math.ceil(n / config.batch_size)

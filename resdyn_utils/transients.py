@@ -178,3 +178,186 @@ def own_class_wins(x_last: torch.Tensor, labels: torch.Tensor, K: torch.Tensor) 
     """For each class c: is the mean ``x_{i*}(T)`` of class c the largest over classes?"""
     means = torch.stack([x_last[labels == c].mean(0) for c in range(K.shape[0])])  # (C, N)
     return [bool(means[:, i].argmax() == c) for c, i in enumerate(strongest_readout_units(K))]
+
+
+# --------------------------------------------------------------------------- claims
+
+
+def per_claim(per_seed: dict[int, dict[str, dict]]) -> dict[str, list[dict]]:
+    """``{seed: {claim id: measurements}}`` -> ``{claim id: [measurements with "seed"]}``,
+    the form :func:`resdyn_utils.claims.verdicts` grades. (For the MNIST measurements,
+    pass each seed's ``["claims"]``.)"""
+    out: dict[str, list[dict]] = {}
+    for seed, by_claim in per_seed.items():
+        for claim_id, measured in by_claim.items():
+            out.setdefault(claim_id, []).append({"seed": seed, **measured})
+    return out
+
+
+@torch.no_grad()
+def circles_measurements(net: ResidualNet, split, accuracy: float, accuracy_without_extra_unit: float) -> dict:
+    """The measurements of the E1 claims for one trained shared circles net.
+
+    Graded at layer 15 (the net as trained): the class means of ``y(15)``, the corner of
+    the cube nearest to them and its stability under eq. 3; beside them the points the
+    classes settle at when the net is unrolled until its residuals stop moving."""
+    from .dynamics import analyse_point, compare_with_ode
+
+    traj = net.trajectory(split.x)
+    W = net.weight_matrix().numpy().astype(float)
+    labels = split.y
+    y15 = class_means(traj.y[-1:], labels, 2)[:, 0].numpy().astype(float)
+    y_star, _ = settled_residuals(net, split.x)
+    settled = torch.stack([y_star[labels == c].mean(0) for c in (0, 1)]).numpy().astype(float)
+    gap_settled = float(np.abs(settled[0] - settled[1]).max())
+    corners = np.rint(y15)
+    settled_corners = np.rint(settled)
+    x15 = class_means(traj.x[-1:], labels, 2)[:, 0].numpy()
+    swap = transient_swap(net, decompose(traj, y_star), labels)
+    return {
+        "E1.accuracy": {"accuracy": accuracy},
+        "E1.extra-unit": {"accuracy": accuracy, "accuracy without the extra unit": accuracy_without_extra_unit},
+        "E1.same-point": {"gap y(15)": float(np.abs(y15[0] - y15[1]).max()), "gap settled": gap_settled},
+        "E1.corner": {
+            "corner distance y(15)": np.abs(y15 - corners).max(1).tolist(), "corner": corners[0].astype(int).tolist(),
+            "corner ones": int(corners[0].sum()), "same corner": bool((corners[0] == corners[1]).all()),
+            "corner stable": analyse_point(corners[0], W).stability == "stable",
+            "settled at a one-hot corner": bool((np.abs(settled - settled_corners).max() < 0.05)
+                                                and (settled_corners.sum(1) == 1).all()),
+        },
+        "E1.x15": {"x(15) gap": float(np.linalg.norm(x15[1] - x15[0]) / np.linalg.norm((x15[0] + x15[1]) / 2)),
+                   "gap settled": gap_settled},
+        "E1.fig2": {"gap in y": compare_with_ode(traj.x.numpy(), traj.y.numpy(), labels.numpy(), W).y_gap},
+        "E1.transients": {"follows the swapped transient": swap["follows_transient"], "gap settled": gap_settled},
+    }
+
+
+SPREAD_LEVEL = 0.05  # a unit "still differs across samples" while its std is above this
+
+
+@torch.no_grad()
+def spread_profile(model: ResidualNet, inputs: torch.Tensor, depth: int) -> dict[str, np.ndarray]:
+    """Per layer, over the units, statistics of the std of ``y(t)`` across ``inputs``:
+    the largest, the 90% quantile and the share above :data:`SPREAD_LEVEL`; also the
+    mean ``y`` at layer 15 (or the last) and the units that stopped moving at the end.
+    Runs layer by layer without keeping the trajectory."""
+    x = model.pad(inputs)
+    largest, q90, share, y_prev = [], [], [], None
+    for t in range(1, depth + 1):
+        x, y = model.step(x, t)
+        std = y.std(0)
+        largest.append(float(std.max()))
+        q90.append(float(torch.quantile(std, 0.9)))
+        share.append(float((std > SPREAD_LEVEL).float().mean()))
+        if t == min(15, depth):
+            y15 = y.mean(0).numpy()
+        if t == depth - 1:
+            y_prev = y
+    moving = (y - y_prev).abs().max(0).values if y_prev is not None else torch.full_like(y[0], float("inf"))
+    return {"max": np.array(largest), "q90": np.array(q90), "share": np.array(share), "mean y(15)": y15,
+            "mean y(end)": y.mean(0).numpy(), "max std at the end": float(y.std(0).max()),
+            "settled units": int((moving < 1e-5).sum())}
+
+
+def _pair_separations(values: torch.Tensor, labels: torch.Tensor, n_classes: int) -> np.ndarray:
+    """For every pair of classes: distance of their means over the mean of their
+    within-class RMS distances to the mean."""
+    means = torch.stack([values[labels == c].mean(0) for c in range(n_classes)])
+    spread = torch.stack([(values[labels == c] - means[c]).pow(2).sum(1).mean().sqrt() for c in range(n_classes)])
+    return np.array([float((means[a] - means[b]).norm() / ((spread[a] + spread[b]) / 2))
+                     for a in range(n_classes) for b in range(a + 1, n_classes)])
+
+
+def readout_wins(class_x15: torch.Tensor, K: torch.Tensor) -> dict[str, int]:
+    """Fig. 4 in both readings, with the unit of class c the largest signed K[c, i] or |K[c, i]|.
+
+    (b), the caption: for the unit i*_c, class c has the largest mean x_i*(15) of all
+    classes. (a), the text: within class c, among the ten units i*, its own i*_c has the
+    largest mean x(15). ``class_x15`` is (C, N)."""
+    out = {}
+    for name, weights in (("signed K", K), ("|K|", K.abs())):
+        units = weights.argmax(1)
+        chosen = class_x15[:, units]  # (C classes, C units)
+        classes = torch.arange(len(units))
+        out[f"wins (b), {name}"] = int((chosen.argmax(0) == classes).sum())
+        out[f"wins (a), {name}"] = int((chosen.argmax(1) == classes).sum())
+    return out
+
+
+@torch.no_grad()
+def mnist_measurements(shared: ResidualNet, variable: ResidualNet, variable_init: ResidualNet, test,
+                       sample: torch.Tensor, unroll_depth: int, seed: int) -> dict:
+    """The measurements of the E2/E3 dynamics claims for one seed's pair of MNIST nets
+    (under ``"claims"``), with the class means of ``y`` at the unroll depth and of
+    ``x(15)`` over all test images and the shared net's std profile, for the figures.
+
+    ``sample`` indexes the random test samples of Fig. 3 (the paper's 200); the class
+    statistics use every test image. ``variable_init`` is the variable net as initialised
+    before training (same seed), for the distance of its matrices from their start."""
+    from .dynamics import analyse_point, vector_field
+
+    x_s = test.x[sample]
+    n_classes = int(test.y.max()) + 1
+    fig3 = spread_profile(shared, x_s, unroll_depth)
+    var = spread_profile(variable, x_s, variable.depth)
+    x0, x15 = shared.pad(test.x), shared.hidden(test.x)
+    y_end = residual_at_depth(shared, test.x, unroll_depth)
+    labels = test.y
+    K = shared.readout.weight.detach()
+    acc = lambda feats: float((predict(shared, feats) == labels).float().mean())  # noqa: E731
+    residual_sum = x15 - x0
+    other = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    depth = shared.depth
+    steady, transient = depth * y_end, residual_sum - depth * y_end
+    end_means = torch.stack([y_end[labels == c].mean(0) for c in range(n_classes)])
+    active = (end_means > 0.01).any(0)
+    spread_over_classes = end_means[:, active].max(0).values - end_means[:, active].min(0).values
+    pair_gap = [float((end_means[a] - end_means[b]).abs().max()) for a in range(n_classes)
+                for b in range(a + 1, n_classes)]
+    W = shared.weight_matrix().numpy().astype(float)
+    eigen = []
+    for c in range(n_classes):
+        point = analyse_point(end_means[c].numpy().astype(float), W)
+        real = np.sort(np.real(point.eigenvalues))[::-1]
+        eigen.append({"class": c, "|F|": float(np.abs(vector_field(point.y, W)).max()),
+                      "within-class std": float(y_end[labels == c].std(0).max()),
+                      "positive eigenvalues": [float(e) for e in real[:5] if e > 1e-6]})
+    sep15, sep0 = _pair_separations(x15, labels, n_classes), _pair_separations(x0, labels, n_classes)
+    Ws = [variable.weight_matrix(t) for t in range(1, variable.depth + 1)]
+    W0 = variable_init.weight_matrix(variable.depth)
+    rel = lambda a, b: float((a - b).norm() / b.norm())  # noqa: E731
+    class_x15 = torch.stack([x15[labels == c].mean(0) for c in range(n_classes)])
+    claims = {
+        "E2.fig3": {"max std per layer": fig3["max"], "q90 std per layer": fig3["q90"]},
+        "E2.unrolled": {"non-zero units": int((fig3["mean y(end)"] > 0.01).sum()), "units": shared.width,
+                        "max std at the end": fig3["max std at the end"], "settled units": fig3["settled units"]},
+        "E2.fig6": {"smallest class-pair difference": min(pair_gap), "active units": int(active.sum()),
+                    "coinciding units": int((spread_over_classes < 0.01).sum())},
+        "E2.eigen": {"classes": eigen},
+        "E2.fig4": readout_wins(class_x15, K),
+        "E2.fig4-a": readout_wins(class_x15, K),
+        "E2.fig5": {"smallest pair separation x(15)": float(sep15.min()),
+                    "median pair separation x(15)": float(np.median(sep15)),
+                    "median pair separation x(0)": float(np.median(sep0))},
+        "E2.transient-readout": {
+            "accuracy, full": acc(x15),
+            "accuracy, own sum, x(0) at its mean": acc(residual_sum + x0.mean(0)),
+            "accuracy, own x(0), sum at its mean": acc(x0 + residual_sum.mean(0)),
+            "accuracy, own sum, random other x(0)": acc(residual_sum + x0[other]),
+        },
+        "B.steady-transient": {
+            "accuracy, full": acc(x15),
+            "accuracy, own transient, rest at its mean": acc(transient + (x0 + steady).mean(0)),
+            "accuracy, transient at its mean": acc(x0 + steady + transient.mean(0)),
+        },
+        "E3.spread": {"max std per layer": var["max"], "share above the level per layer": var["share"],
+                      "level": SPREAD_LEVEL},
+        "E3.weights": {"distance W(14)-W(15)": rel(Ws[-2], Ws[-1]),
+                       "distance W(15) from its initialisation": rel(Ws[-1], W0),
+                       "distance to W(15) per layer": [rel(w, Ws[-1]) for w in Ws],
+                       "distance from initialisation per layer": [
+                           rel(w, variable_init.weight_matrix(t)) for t, w in enumerate(Ws, start=1)]},
+        "E3.saturation": {"mean y(15)": {"shared": fig3["mean y(15)"], "variable": var["mean y(15)"]}},
+    }
+    return {"claims": claims, "class means y(end)": end_means.numpy(), "class means x(15)": class_x15.numpy(),
+            "std profile": fig3}

@@ -145,3 +145,16 @@ def test_ode_comparison_is_exact_for_a_network_that_follows_eq3():
     # and a perturbed network shows a gap of the perturbation's size
     cmp2 = dynamics.compare_with_ode(x, y + 0.01, np.zeros(4, int), W)
     assert 0.005 < cmp2.y_gap < 0.05
+
+
+def test_first_order_ratio_is_small_for_small_weights_and_refuses_variable_nets():
+    torch.manual_seed(0)
+    net = ResidualNet(ModelConfig(3, 3, 6, 2, "shared", w_std=0.1))
+    inputs = torch.rand(20, 3)
+    small = dynamics.first_order_ratio(net, inputs)
+    with torch.no_grad():
+        net.layers[0].weight.mul_(100.0)
+    large = dynamics.first_order_ratio(net, inputs)
+    assert small.shape == (5,) and small.max() < 0.05 and large.max() > 5 * small.max()
+    with pytest.raises(ValueError, match="shared weights only"):
+        dynamics.first_order_ratio(ResidualNet(ModelConfig(3, 3, 6, 2, "variable")), inputs)

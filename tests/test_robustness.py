@@ -194,3 +194,16 @@ def test_layer_trend_sign_follows_where_the_drop_is():
     assert trend.loc["early", "accuracy drop at k=0"] == pytest.approx(0.5)
     flat = early.assign(model="flat", **{"accuracy drop": 0.0})
     assert np.isnan(robustness.layer_trend(flat, "accuracy drop").loc["flat", "rho"])
+
+
+def test_layer_trend_per_run_keeps_each_seeds_sign():
+    import pandas as pd
+
+    down = pd.DataFrame({"model": "m", "run": 0, "layer": range(4), "logit change": [0.4, 0.3, 0.2, 0.1]})
+    up = down.assign(run=1, **{"logit change": [0.1, 0.2, 0.3, 0.4]})
+    flat = down.assign(run=2, **{"logit change": 0.2})
+    rho = robustness.layer_trend_per_run(pd.concat([down, up, flat]))
+    assert rho[("m", 0)] == pytest.approx(-1.0) and rho[("m", 1)] == pytest.approx(1.0)
+    assert np.isnan(rho[("m", 2)])
+    # pooled over the runs, the two signs cancel: what the per-seed verdict must not hide
+    assert robustness.layer_trend(pd.concat([down, up]))["rho"]["m"] != pytest.approx(-1.0)

@@ -35,19 +35,14 @@ def test_every_claim_points_at_an_existing_section():
         assert claim.section in headings, f"{claim.id}: no heading {claim.section!r} in {claim.chapter}"
 
 
-def test_every_testable_claim_has_a_verdict_row_in_its_chapter_and_no_row_is_unknown():
-    produced = {}
+def test_every_chapter_with_testable_claims_grades_them_through_the_claims_layer():
+    """No chapter computes a verdict inline: each calls claims.verdicts for itself (which
+    refuses a chapter that leaves one of its claims unmeasured)."""
     for chapter in scorecard.CHAPTERS:
         _, code = notebook_text(chapter)
-        for found in re.findall(r'"id": "([^"]+)"', code):
-            produced[found] = chapter
-    known = {c.id: c for c in scorecard.CLAIMS}
-    assert set(produced) <= set(known), set(produced) - set(known)
-    for claim in scorecard.CLAIMS:
-        if claim.untestable:
-            assert claim.id not in produced
-        else:
-            assert produced.get(claim.id) == claim.chapter, claim.id
+        testable = [c for c in scorecard.CLAIMS if c.chapter == chapter and not c.untestable]
+        assert (f'claims.verdicts("{chapter}"' in code) == bool(testable), chapter
+        assert "grade(" not in code and "verdict_table(" not in code, chapter
 
 
 @pytest.mark.parametrize("heading", ["Fig. 5: class means and spreads of $x(1)$ and $x(15)$",
@@ -58,12 +53,14 @@ def test_anchor_is_the_id_sphinx_gives_the_heading(heading):
 
 def test_scorecard_reads_the_verdicts_of_the_results():
     record("training", "full", verdicts=[
-        {"id": "E2.error", "claim": "x", "ours (mean %)": 1.9, "ours": "1.91 (1.89-1.93)", "seeds": 3,
-         "verdict": "not reproduced"}])
+        {"id": "E2.error", "claim": "x", "ours": "1.91 (1.89-1.93)", "seeds": 3, "margin": 0.01,
+         "verdict": "not reproduced", "measured verdict": "not reproduced"}])
     certify("training", "full")
     card = scorecard.scorecard("full").set_index("id")
     assert card.loc["E2.error", "verdict"] == "not reproduced"
     assert card.loc["E2.error", "ours"] == "1.91 (1.89-1.93)" and card.loc["E2.error", "seeds"] == 3
+    assert card.loc["E2.error", "kind"] == "paper claim" and card.loc["E2.error", "margin"] == 0.01
+    assert card.loc["T.small-steps", "kind"] == "assumption"
     assert card.loc["E3.error", "verdict"] == "missing"  # the row is not in the results
     assert card.loc["E1.accuracy", "verdict"] == "missing"  # no circles results at all
     assert "circles: not run" in card.loc["E1.accuracy", "ours"]
@@ -93,6 +90,18 @@ def test_stale_results_never_feed_the_scorecard_and_the_chapter_is_named(how):
     assert "resdyn_utils.book --profile full --only training" in card.loc["E2.error", "ours"]
     _, unusable = scorecard.chapter_results("full")
     assert unusable["training"].startswith("stale")
+
+
+def test_only_paper_claims_count_in_the_tally():
+    record("theory", "full", verdicts=[{"id": "T.small-steps", "ours": "o", "verdict": "does not hold",
+                                        "measured verdict": "does not hold"}])
+    record("training", "full", verdicts=[{"id": "E2.error", "ours": "o", "verdict": "mixed over seeds: 2 partly "
+                                          "reproduced, 1 not reproduced", "measured verdict": "m"}])
+    for chapter in ("theory", "training"):
+        certify(chapter, "full")
+    counts = scorecard.tally(scorecard.scorecard("full"))
+    assert counts["mixed over seeds"] == 1 and "does not hold" not in counts and counts.get("not reproduced", 0) == 0
+    assert counts["not testable"] == 2  # E1.weights and E3.single-point
 
 
 def test_unknown_verdict_rows_are_reported():

@@ -136,13 +136,6 @@ def test_training_flops_count_three_matmuls_per_layer_and_sample_but_none_for_th
     assert training_flops(config, 60_000) == per_sample * 60_000 * 5
 
 
-def test_mean_spread_text():
-    from resdyn_utils.results import mean_spread
-
-    assert mean_spread([1.93, 1.92, 1.89], "%") == "1.91 ± 0.02% (1.89-1.93, 3 runs)"
-    assert mean_spread([2.0], "%") == "2.00% (1 run)"
-
-
 def test_training_cost_splits_the_recorded_time_and_prices_each_precision_at_its_own_peak():
     from resdyn_utils.training import Trained, training_cost, training_flops
 

@@ -115,3 +115,40 @@ def test_settled_class_means_of_a_net_without_weights_are_its_bias_sigmoid():
     labels = torch.tensor([0, 1, 1, 0])
     means = transients.settled_class_means(net, torch.rand(4, 2), labels, 2)
     torch.testing.assert_close(means, torch.sigmoid(torch.tensor([[-1.0, 2.0], [-1.0, 2.0]])))
+
+
+def test_readout_wins_tell_the_two_readings_of_fig4_apart():
+    # three classes; K picks unit c for class c (signed) but unit 2 for every class by |K|
+    K = torch.tensor([[1.0, 0.0, -5.0], [0.0, 1.0, -5.0], [0.0, 0.0, 1.0]])
+    # class means of x(15), rows: classes, columns: units
+    x15 = torch.tensor([[5.0, 1.0, 0.0],    # class 0: its unit 0 is its largest chosen unit, and the largest class on unit 0
+                        [4.0, 3.0, 0.0],    # class 1: unit 0 beats its own unit 1 (a fails); on unit 1 it is the largest class (b)
+                        [0.0, 2.0, 9.0]])   # class 2: wins both
+    wins = transients.readout_wins(x15, K)
+    assert wins["wins (b), signed K"] == 3 and wins["wins (a), signed K"] == 2
+    assert wins["wins (b), |K|"] == 1  # unit 2 for all: only class 2 is largest there
+    assert wins["wins (a), |K|"] == 1  # one unit chosen thrice: its ties go to the first class only
+
+
+def test_pair_separation_is_the_mean_distance_over_the_within_class_spread():
+    labels = torch.tensor([0, 0, 1, 1])
+    values = torch.tensor([[0.0, -1.0], [0.0, 1.0], [4.0, -1.0], [4.0, 1.0]])  # means 4 apart, spread 1
+    assert transients._pair_separations(values, labels, 2).tolist() == [4.0]
+
+
+def test_spread_profile_counts_the_units_that_still_differ():
+    net = ResidualNet(ModelConfig(2, 2, 3, 2, "variable"))
+    with torch.no_grad():
+        for layer in net.layers:
+            layer.weight.zero_()
+        net.layers[0].weight.copy_(torch.tensor([[50.0, 0.0], [0.0, 0.0]]))  # layer 1: unit 0 follows the input
+    inputs = torch.tensor([[-1.0, 0.0], [1.0, 0.0]])
+    profile = transients.spread_profile(net, inputs, 3)
+    assert profile["share"].tolist() == [0.5, 0.0, 0.0] and profile["max"][0] > 0.5
+    assert profile["max"][1] == 0.0 and profile["settled units"] == 2
+
+
+def test_per_claim_regroups_seeds_under_each_claim():
+    per_seed = {0: {"A": {"v": 1}, "B": {"w": 2}}, 1: {"A": {"v": 3}, "B": {"w": 4}}}
+    assert transients.per_claim(per_seed) == {"A": [{"seed": 0, "v": 1}, {"seed": 1, "v": 3}],
+                                             "B": [{"seed": 0, "w": 2}, {"seed": 1, "w": 4}]}

@@ -1,0 +1,34 @@
+"""Tables for the page: the whole text of every cell, left-aligned, with a caption.
+
+pandas' plain display cuts a cell at 50 characters, which hides the verdicts' text and
+the rules. :func:`table` returns a :class:`pandas.io.formats.style.Styler`, rendered as
+HTML in full: text left-aligned, numbers to three significant digits, no index column
+unless asked for.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import pandas as pd
+
+
+def _number(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        return "" if value is None else str(value)
+    if pd.isna(value):
+        return ""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def table(frame: pd.DataFrame, caption: str | None = None, index: bool = False):
+    """``frame`` for the page: every cell in full, left-aligned, floats to three
+    significant digits, missing values blank, an optional caption above it."""
+    styler = frame.style.format(_number, escape="html").set_table_styles(
+        [{"selector": "th", "props": [("text-align", "left")]},
+         {"selector": "td", "props": [("text-align", "left"), ("vertical-align", "top")]}])
+    if not index:
+        styler = styler.hide(axis="index")
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
