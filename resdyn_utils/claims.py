@@ -226,7 +226,8 @@ def grade_claim(claim: Claim, measured: list[dict], profile: str) -> dict:
     return {
         "id": claim.id, "claim": claim.item, "kind": claim.kind, "paper": claim.paper,
         "ours": ours, "verdict": QUICK_VERDICT if profile == "quick" else labelled(verdict, claim.kind),
-        "measured verdict": labelled(verdict, claim.kind), "seeds": n_seeds, "margin": margin,
+        "measured verdict": labelled(verdict, claim.kind), "seeds": n_seeds, "seeds note": claim.seeds_note or "",
+        "margin": margin,
         "premise": claim.premise or "", "per seed": per_seed, "rule": claim.rule_in_words,
     }
 

@@ -62,7 +62,7 @@ def scorecard(profile: str) -> pd.DataFrame:
         premise = "" if claim.premise is None or row is None else (
             "not met" if "premise not met" in row.get("measured verdict", "") else "met")
         table.append({"id": claim.id, "experiment": claim.experiment, "claim": claim.item, "kind": claim.kind,
-                      "paper": claim.paper, "ours": ours, "seeds": seeds,
+                      "paper": claim.paper, "ours": ours, "seeds": seeds, "seeds note": claim.seeds_note or "",
                       "margin": None if row is None else row.get("margin"), "premise": premise,
                       "verdict": verdict, "chapter": claim.chapter, "anchor": anchor(claim.section)})
     return pd.DataFrame(table)
@@ -87,7 +87,8 @@ def to_html(table: pd.DataFrame) -> str:
     shown = table.copy()
     shown["claim"] = [f'<a href="{c}.html#{a}">{claim}</a>'
                       for c, a, claim in zip(shown["chapter"], shown["anchor"], shown["claim"])]
-    shown["seeds"] = shown["seeds"].map(lambda s: "" if pd.isna(s) else str(int(s)))
+    shown["seeds"] = [("" if pd.isna(s) else str(int(s))) + (f" ({note})" if note else "")
+                      for s, note in zip(shown["seeds"], shown["seeds note"])]
     shown["margin"] = shown["margin"].map(lambda m: "" if m is None or pd.isna(m) else f"{m:.3g}")
     columns = ["verdict", "claim", "kind", "paper", "ours", "seeds", "margin", "premise", "experiment"]
     return shown[columns].to_html(index=False, escape=False, na_rep="")
