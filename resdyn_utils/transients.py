@@ -271,16 +271,17 @@ def _pair_separations(values: torch.Tensor, labels: torch.Tensor, n_classes: int
 def readout_wins(class_x15: torch.Tensor, K: torch.Tensor) -> dict[str, int]:
     """Fig. 4 in both readings, with the unit of class c the largest signed K[c, i] or |K[c, i]|.
 
-    (b), the caption: for the unit i*_c, class c has the largest mean x_i*(15) of all
-    classes. (a), the text: within class c, among the ten units i*, its own i*_c has the
-    largest mean x(15). ``class_x15`` is (C, N)."""
+    (b), the caption: on the unit i*_c, the class with the largest mean x_i*(15) is the
+    class with the highest sensitivity to that unit (the largest K[:, i*_c]), counted
+    over the ten units. (a), the text: within class c, among the ten units i*, its own
+    i*_c has the largest mean x(15). ``class_x15`` is (C, N)."""
     out = {}
     for name, weights in (("signed K", K), ("|K|", K.abs())):
         units = weights.argmax(1)
         chosen = class_x15[:, units]  # (C classes, C units)
-        classes = torch.arange(len(units))
-        out[f"wins (b), {name}"] = int((chosen.argmax(0) == classes).sum())
-        out[f"wins (a), {name}"] = int((chosen.argmax(1) == classes).sum())
+        most_sensitive = weights[:, units].argmax(0)  # per chosen unit, the class that weights it most
+        out[f"wins (b), {name}"] = int((chosen.argmax(0) == most_sensitive).sum())
+        out[f"wins (a), {name}"] = int((chosen.argmax(1) == torch.arange(len(units))).sum())
     return out
 
 
@@ -346,6 +347,7 @@ def mnist_measurements(shared: ResidualNet, variable: ResidualNet, variable_init
             "accuracy, own sum, random other x(0)": acc(residual_sum + x0[other]),
         },
         "B.steady-transient": {
+            "largest within-class std at the unroll depth": max(eigen_row["within-class std"] for eigen_row in eigen),
             "accuracy, full": acc(x15),
             "accuracy, own transient, rest at its mean": acc(transient + (x0 + steady).mean(0)),
             "accuracy, transient at its mean": acc(x0 + steady + transient.mean(0)),

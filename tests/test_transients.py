@@ -126,8 +126,19 @@ def test_readout_wins_tell_the_two_readings_of_fig4_apart():
                         [0.0, 2.0, 9.0]])   # class 2: wins both
     wins = transients.readout_wins(x15, K)
     assert wins["wins (b), signed K"] == 3 and wins["wins (a), signed K"] == 2
-    assert wins["wins (b), |K|"] == 1  # unit 2 for all: only class 2 is largest there
+    # by |K| every class picks unit 2, which class 0 weights most (|-5|, ties to the first);
+    # class 2 has the largest x there, so no unit is a win
+    assert wins["wins (b), |K|"] == 0
     assert wins["wins (a), |K|"] == 1  # one unit chosen thrice: its ties go to the first class only
+
+
+def test_fig4_reading_b_credits_the_class_most_sensitive_to_the_unit():
+    # class 0 picks unit 0, but class 1 weights unit 0 even more: the caption credits class 1
+    K = torch.tensor([[2.0, 0.0], [3.0, 4.0]])
+    x15 = torch.tensor([[1.0, 0.0], [5.0, 6.0]])  # class 1 is largest on both units
+    wins = transients.readout_wins(x15, K)
+    assert wins["wins (b), signed K"] == 2  # crediting the class that picked unit 0 would give 1
+    assert wins["wins (a), signed K"] == 2  # within each class, its own unit is its largest
 
 
 def test_pair_separation_is_the_mean_distance_over_the_within_class_spread():
