@@ -366,22 +366,16 @@ def _shared_better_rule(ms: list[dict], c: dict) -> Grade:
                           f"{np.mean(variable):.2f}% ({min(variable):.2f}-{max(variable):.2f}){note}", abs(difference))
 
 
-def _settle_layer(values: np.ndarray, level: float) -> int | None:
-    """The first layer (1-based) from which ``values`` stay below ``level``."""
-    above = np.nonzero(np.asarray(values) >= level)[0]
-    if len(above) == 0:
-        return 1
-    return None if above[-1] == len(values) - 1 else int(above[-1]) + 2
-
-
 def _fig3_rule(m: dict, c: dict) -> Grade:
     profile = np.asarray(m["max std per layer"], float)
     first, last = float(profile[0]), float(profile[-1])
     transient, settles = first >= c["transient"], last < c["negligible"]
     decays = last < first and float(profile[min(14, len(profile) - 1)]) < first  # smaller at 15 and at the end
     verdict = _tier(transient and settles, transient and decays)
-    layer = _settle_layer(profile, c["negligible"])
-    q90 = _settle_layer(m["q90 std per layer"], c["negligible"])
+    from .transients import spread_layer
+
+    layer = spread_layer(profile, c["negligible"])
+    q90 = spread_layer(m["q90 std per layer"], c["negligible"])
     return Grade(verdict, f"max std {first:.3f} at layer 1, {last:.1e} at layer {len(profile)}; below "
                           f"{c['negligible']:g} from layer {layer or 'never'} (90% of units: {q90 or 'never'})",
                  min(abs(first - c["transient"]), abs(last - c["negligible"])))

@@ -25,11 +25,6 @@ def class_means(values: torch.Tensor, labels: torch.Tensor, n_classes: int) -> t
     return torch.stack([values[:, labels == c].mean(dim=1) for c in range(n_classes)])
 
 
-def class_stds(values: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
-    """Standard deviation over the samples of each class: (T, B, N) -> (C, T, N)."""
-    return torch.stack([values[:, labels == c].std(dim=1) for c in range(n_classes)])
-
-
 @dataclass
 class Decomposition:
     """The three parts of ``x(T)``, each (B, N), and the settled residuals ``y_star``."""
@@ -106,20 +101,6 @@ def spread_layer(std_per_layer: np.ndarray, threshold: float) -> int | None:
 
 
 @torch.no_grad()
-def decomposition_accuracies(model: ResidualNet, parts: Decomposition, labels: torch.Tensor) -> dict[str, float]:
-    """Readout accuracy on parts of ``x(T)``: the whole, only the transient, all but the
-    transient, and the transient replaced by its class-agnostic mean."""
-    acc = lambda feats: float((predict(model, feats) == labels).float().mean())  # noqa: E731
-    mean_transient = parts.transient.mean(0, keepdim=True).expand_as(parts.transient)
-    return {
-        "full x(T)": acc(parts.total),
-        "transient only": acc(parts.transient),
-        "all but the transient": acc(parts.input + parts.steady),
-        "transient -> class-agnostic mean": acc(parts.input + parts.steady + mean_transient),
-    }
-
-
-@torch.no_grad()
 def residual_at_depth(model: ResidualNet, inputs: torch.Tensor, depth: int, batch: int = 2000) -> torch.Tensor:
     """``y(depth)`` for every input, without keeping the trajectory (memory-light)."""
     out = []
@@ -172,12 +153,6 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
 def strongest_readout_units(K: torch.Tensor) -> list[int]:
     """For each class c, the unit i* with the largest classifier weight K[c, i*]."""
     return [int(i) for i in K.argmax(dim=1)]
-
-
-def own_class_wins(x_last: torch.Tensor, labels: torch.Tensor, K: torch.Tensor) -> list[bool]:
-    """For each class c: is the mean ``x_{i*}(T)`` of class c the largest over classes?"""
-    means = torch.stack([x_last[labels == c].mean(0) for c in range(K.shape[0])])  # (C, N)
-    return [bool(means[:, i].argmax() == c) for c, i in enumerate(strongest_readout_units(K))]
 
 
 # --------------------------------------------------------------------------- claims
