@@ -41,7 +41,7 @@ def main() -> None:
     for net, seed, epochs, precision in RUNS:
         config = mnist_config(net, get_profile("full"), seed=seed, epochs=epochs).replace(precision=precision)
         trained = train(config, progress=False)  # cached when trained before
-        rows.append({**trained.record(), "config": asdict(config)})
+        rows.append({**trained.row(), "config": asdict(config)})
         print({k: v for k, v in rows[-1].items() if k not in ("config", "test_error_per_epoch")}, flush=True)
     out = Path(__file__).with_suffix(".json")
     write_json(out, {"rows": rows})

@@ -33,7 +33,7 @@ def main() -> None:
             config = mnist_config(kind, full, seed)
             for precision in ("fp32", "bf16"):
                 trained = train(config.replace(precision=precision), progress=False)
-                rows.append({**trained.record(), "config_key": trained.config.key()})
+                rows.append({**trained.row(), "config_key": trained.config.key()})
                 print({k: v for k, v in rows[-1].items() if k != "test_error_per_epoch"}, flush=True)
     out = Path(__file__).with_suffix(".json")
     write_json(out, {"cpu": platform.processor() or platform.machine(), "torch": torch.__version__,

@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .integrity import CorruptFileError, read_json, write_json
-from .paths import BUILD_DIR_ENV
+from .paths import BUILD_DIR_ENV, NOTEBOOK_ENV
 from .profiles import PROFILES, get_profile
 from .results import certify, uncertify
 
@@ -88,6 +88,33 @@ def execute_notebook(source: Path, target: Path, profile: str, cwd: Path) -> flo
     except Exception as err:  # a missing kernel, an unreadable notebook...
         raise ChapterFailed(f"{source}: {type(err).__name__}: {err}") from err
     return time.perf_counter() - start
+
+
+INJECTED_TAG = "injected-parameters"  # papermill's tag of the cell it adds
+PARAMETERS_TAG = "parameters"
+
+
+def tidy_executed(path: Path, profile: str) -> None:
+    """Make the executed copy of a notebook the one a reader should download and see.
+
+    papermill adds a cell after the ``parameters`` cell that sets ``profile`` and
+    ``interactive = False``. That cell is removed, and the ``parameters`` cell is set to
+    the profile the notebook ran with, so the page shows no papermill cell and the
+    downloaded notebook starts live (``interactive`` at its default, ``True``)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    tags = lambda cell: cell.get("metadata", {}).get("tags", [])  # noqa: E731
+    nb.cells = [cell for cell in nb.cells if INJECTED_TAG not in tags(cell)]
+    parameters = [cell for cell in nb.cells if PARAMETERS_TAG in tags(cell)]
+    if len(parameters) != 1:
+        raise ChapterFailed(f"{path}: expected one cell tagged {PARAMETERS_TAG!r}, found {len(parameters)}")
+    lines = parameters[0].source.splitlines()
+    if not any(line.startswith("profile = ") for line in lines):
+        raise ChapterFailed(f"{path}: the parameters cell does not set `profile`")
+    parameters[0].source = "\n".join(f'profile = "{profile}"' if line.startswith("profile = ") else line
+                                      for line in lines)
+    nbformat.write(nb, path)
 
 
 def environment_report() -> dict:
@@ -216,7 +243,9 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
         target = staging / rel
         print(f"[{profile}] {rel} ...", flush=True)
         uncertify(Path(rel).stem)  # a failure below leaves no results that pass for this run's
+        os.environ[NOTEBOOK_ENV] = rel  # the widgets' headless note links this notebook on Colab
         seconds = execute_notebook(root / rel, target, profile, target.parent)
+        tidy_executed(target, profile)
         certify(Path(rel).stem, profile)
         timings[rel] = seconds
         print(f"[{profile}] {rel}: {seconds:.1f} s", flush=True)

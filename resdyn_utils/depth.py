@@ -19,7 +19,7 @@ Use it with any loop::
     controller = DepthController(AdaptiveDepth(0.01), eval_inputs)  # one layer per epoch at most
     for epoch in range(epochs):
         ...train one epoch...
-        controller(model, record)   # may call model.remove_last_layer()
+        controller(model, log)   # may call model.remove_last_layer()
 """
 
 from __future__ import annotations
@@ -74,26 +74,26 @@ def last_layer_measure(model: ResidualNet, inputs: torch.Tensor, criterion: str 
 
 
 class DepthController:
-    """An ``on_epoch_end(model, record)`` callback applying :class:`AdaptiveDepth`.
+    """An ``on_epoch_end(model, log)`` callback applying :class:`AdaptiveDepth`.
 
-    It adds to the epoch's record the measurement (``depth_measure``), the layers removed
+    It adds to the epoch's log the measurement (``depth_measure``), the layers removed
     (``removed``) and the depth after the step (``depth``). Pass ``last_epoch=True`` in
-    the record (the training loop does) to measure without removing.
+    the log (the training loop does) to measure without removing.
     """
 
     def __init__(self, rule: AdaptiveDepth, eval_inputs: torch.Tensor) -> None:
         self.rule = rule
         self.eval_inputs = eval_inputs[: rule.eval_size]
 
-    def __call__(self, model: ResidualNet, record: dict) -> None:
+    def __call__(self, model: ResidualNet, log: dict) -> None:
         measure = last_layer_measure(model, self.eval_inputs, self.rule.criterion)
-        record["depth_measure"] = measure
+        log["depth_measure"] = measure
         removed = 0
-        if not record.get("last_epoch", False):
+        if not log.get("last_epoch", False):
             limit = self.rule.max_removals if self.rule.max_removals is not None else model.depth
             while measure < self.rule.threshold and model.depth > self.rule.min_depth and removed < limit:
                 model.remove_last_layer()
                 removed += 1
                 measure = last_layer_measure(model, self.eval_inputs, self.rule.criterion)
-        record["removed"] = removed
-        record["depth"] = model.depth
+        log["removed"] = removed
+        log["depth"] = model.depth

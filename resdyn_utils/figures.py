@@ -12,7 +12,27 @@ import seaborn as sns
 
 from . import dynamics
 
-sns.set_theme(context="notebook", style="whitegrid")
+sns.set_theme(context="notebook", style="whitegrid", rc={"legend.fontsize": 9, "legend.title_fontsize": 9})
+
+#: Width of a figure, in inches, that fits the book's text column (688 px) at 1:1:
+#: figures are drawn as SVG (see :func:`for_the_page`), 96 px per inch in the browser.
+PAGE_WIDTH = 7.0
+
+
+def for_the_page() -> None:
+    """Draw the notebook's figures as SVG: sharp at any zoom and shown at their natural
+    size, since every figure of this module is at most :data:`PAGE_WIDTH` wide. Outside
+    IPython (tests, scripts) this does nothing."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # pragma: no cover - IPython ships with the book's environment
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("svg")
+
+
+for_the_page()
 
 STABILITY_MARKERS = {"stable": ("o", "black"), "saddle": ("X", "tab:orange"),
                      "unstable": ("s", "white"), "non-hyperbolic": ("D", "tab:gray")}
@@ -26,7 +46,7 @@ def learning_curves(histories: pd.DataFrame | None, metric: str = "test_error", 
     ``histories`` has columns ``epoch``, ``hue`` and the metric; ``None`` (recorded runs
     that are missing, e.g. on Colab) draws an empty axis saying so.
     """
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4))
     if histories is None:
         ax.text(0.5, 0.5, "no recorded runs", ha="center", va="center", transform=ax.transAxes)
     else:
@@ -45,7 +65,7 @@ def class_trajectories(values: np.ndarray, labels: Sequence[str], title: str, yl
     """Curves per class and unit: ``values`` (classes, T, N), optional ODE overlay (same shape)."""
     n_cls, T, N = values.shape
     layers = np.arange(1, T + 1) if layers is None else layers
-    fig, axes = plt.subplots(1, N, figsize=(3.2 * N, 3.2), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(1, N, figsize=(PAGE_WIDTH, 2.8 if N > 1 else 3.4), sharex=True, squeeze=False)
     palette = sns.color_palette("deep", n_cls)
     for i, ax in enumerate(axes[0]):
         for c in range(n_cls):
@@ -68,7 +88,7 @@ def phase_portrait(W: np.ndarray, y0: np.ndarray | None = None, t_max: float = 3
     if W.shape != (2, 2):
         raise ValueError(f"a phase portrait needs N = 2, got W of shape {W.shape}")
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 5))
+        fig, ax = plt.subplots(figsize=(4.5, 4.5))
     else:
         fig = ax.figure
     g = np.linspace(0, 1, grid)
@@ -86,7 +106,7 @@ def phase_portrait(W: np.ndarray, y0: np.ndarray | None = None, t_max: float = 3
         ax.plot(*traj[0], "o", color="tab:red", ms=6)
     handles, names = ax.get_legend_handles_labels()
     unique = dict(zip(names, handles))
-    ax.legend(unique.values(), unique.keys(), loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
+    ax.legend(unique.values(), unique.keys(), loc="upper right", fontsize=8, framealpha=0.9)
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="$y_1$", ylabel="$y_2$", aspect="equal")
     ax.set_title(f"W = [[{W[0, 0]:.2g}, {W[0, 1]:.2g}], [{W[1, 0]:.2g}, {W[1, 1]:.2g}]]")
     fig.tight_layout()
@@ -95,7 +115,7 @@ def phase_portrait(W: np.ndarray, y0: np.ndarray | None = None, t_max: float = 3
 
 def phase_portraits(systems: dict[str, np.ndarray], y0: np.ndarray | None = None):
     """Phase portraits of several N = 2 systems side by side."""
-    fig, axes = plt.subplots(1, len(systems), figsize=(4.6 * len(systems), 4.4))
+    fig, axes = plt.subplots(1, len(systems), figsize=(PAGE_WIDTH, PAGE_WIDTH / len(systems) + 0.9))
     for ax, (name, W) in zip(np.atleast_1d(axes), systems.items()):
         phase_portrait(W, y0, ax=ax)
         ax.set_title(name)
@@ -110,7 +130,7 @@ def phase_portraits(systems: dict[str, np.ndarray], y0: np.ndarray | None = None
 def integration(W: np.ndarray, y0: np.ndarray, t_max: float):
     """Each residual of eq. 3 against time, integrated from ``y0``."""
     t, y = dynamics.integrate(y0, W, t_max, t_eval=np.linspace(0, t_max, 400))
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.5))
     for i in range(y.shape[1]):
         ax.plot(t, y[:, i], label=f"$y_{i + 1}$")
     ax.set(xlabel="t", ylabel="residual", ylim=(-0.02, 1.02), title="integration of eq. 3")
@@ -122,7 +142,7 @@ def integration(W: np.ndarray, y0: np.ndarray, t_max: float):
 def first_order_error(errors: dict[str, np.ndarray]):
     """Per layer: the first-order error of eq. 3's step beside the step and |W y|."""
     t = np.arange(1, len(errors["error"]) + 1)
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.8))
     ax.semilogy(t, errors["dz"], "s-", label="mean |W y(t)| (increment of z)")
     ax.semilogy(t, errors["step"], "o-", label="mean |y(t+1) - y(t)| (the step)")
     ax.semilogy(t, errors["error"], "^-", label="mean error of the first-order step")
@@ -134,7 +154,7 @@ def first_order_error(errors: dict[str, np.ndarray]):
 
 def spread_by_layer(spread: pd.DataFrame):
     """Lines of a per-layer statistic (index: layer), one per column, log scale."""
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.8))
     for name in spread.columns:
         ax.semilogy(spread.index, spread[name], "o-", label=name)
     ax.set(xlabel="layer t", ylabel="std across samples", title="spread of the residuals across samples")
@@ -145,7 +165,7 @@ def spread_by_layer(spread: pd.DataFrame):
 
 def residual_heatmaps(mean: np.ndarray, std: np.ndarray, title: str):
     """Mean and std over samples of every residual (units x layers), side by side."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.4))
     layers = np.arange(1, mean.shape[0] + 1)
     for ax, values, name, cmap in ((axes[0], mean, "mean", "viridis"), (axes[1], std, "std", "magma")):
         sns.heatmap(values.T, ax=ax, cmap=cmap, xticklabels=layers, yticklabels=False,
@@ -158,7 +178,7 @@ def residual_heatmaps(mean: np.ndarray, std: np.ndarray, title: str):
 
 def class_heatmap(values: np.ndarray, title: str, label: str, units: np.ndarray | None = None):
     """A classes x units heatmap (e.g. class means at one layer); ``units`` labels columns."""
-    fig, ax = plt.subplots(figsize=(10, 3.6))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.2))
     sns.heatmap(values, ax=ax, cmap="viridis", cbar_kws={"label": label},
                 xticklabels=False if units is None or len(units) > 40 else units)
     ax.set(xlabel="unit" if units is None else f"unit ({len(values[0])} shown)", ylabel="class", title=title)
@@ -169,7 +189,7 @@ def class_heatmap(values: np.ndarray, title: str, label: str, units: np.ndarray 
 def lines(x: np.ndarray, series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str,
           logx: bool = False, reference: float | None = None, logy: bool = False):
     """A few curves over a shared x axis, optionally with a horizontal reference line."""
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.8))
     for name, values in series.items():
         ax.plot(x, values, "o-" if len(x) <= 30 else "-", ms=4, label=name)
     if reference is not None:
@@ -192,28 +212,41 @@ def neuron_by_class(y_mean: np.ndarray, x_mean: np.ndarray, units: list[int], hi
     ``y_mean`` is (C, T, N) and ``x_mean`` (C, T+1, N)."""
     n = len(units)
     highlight = highlight if highlight is not None else list(range(n))
-    fig, axes = plt.subplots(2, n, figsize=(2.4 * n, 5), sharex=True, squeeze=False)
+    cols = min(n, 5)
+    blocks = -(-n // cols)  # a block is a row of y panels above a row of x panels
+    fig, axes = plt.subplots(2 * blocks, cols, figsize=(PAGE_WIDTH, 2.6 * blocks + 0.8), sharex=True,
+                             squeeze=False)
     palette = sns.color_palette("tab10", y_mean.shape[0])
-    for k, unit in enumerate(units):
+    for k in range(blocks * cols):
+        top, bottom = axes[2 * (k // cols)][k % cols], axes[2 * (k // cols) + 1][k % cols]
+        if k >= n:
+            top.set_visible(False)
+            bottom.set_visible(False)
+            continue
+        unit = units[k]
         for c in range(y_mean.shape[0]):
             lw = 2.5 if c == highlight[k] else 0.8
-            axes[0][k].plot(np.arange(1, y_mean.shape[1] + 1), y_mean[c, :, unit], color=palette[c], lw=lw)
-            axes[1][k].plot(np.arange(0, x_mean.shape[1]), x_mean[c, :, unit], color=palette[c], lw=lw,
-                            label=str(c))
-        axes[0][k].set_title(f"class {highlight[k]}: unit {unit}", fontsize=9)
-        axes[1][k].set_xlabel("layer t")
+            top.plot(np.arange(1, y_mean.shape[1] + 1), y_mean[c, :, unit], color=palette[c], lw=lw)
+            bottom.plot(np.arange(0, x_mean.shape[1]), x_mean[c, :, unit], color=palette[c], lw=lw, label=str(c))
+        top.set_title(f"class {highlight[k]}: unit {unit}", fontsize=9)
+        for ax in (top, bottom):
+            ax.tick_params(labelsize=8)
+        if k % cols == 0:
+            top.set_ylabel("mean y(t)", fontsize=9)
+            bottom.set_ylabel("mean x(t)", fontsize=9)
+        if k // cols == blocks - 1:
+            bottom.set_xlabel("layer t", fontsize=9)
     if layers is not None:
         axes[0][0].set_xlim(*layers)
-    axes[0][0].set_ylabel("mean y(t)")
-    axes[1][0].set_ylabel("mean x(t)")
-    axes[1][-1].legend(title="class", fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.02, 1))
-    fig.tight_layout()
+    handles, names = axes[1][0].get_legend_handles_labels()
+    fig.legend(handles, names, title="class (thick: the panel's class)", ncol=10, loc="lower center", fontsize=8)
+    fig.tight_layout(rect=(0, 0.09 / blocks, 1, 1))
     return fig
 
 
 def depth_trajectories(curves: pd.DataFrame):
     """Depth after each epoch (columns ``run``, ``weights``, ``epoch``, ``depth``)."""
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.8))
     sns.lineplot(data=curves, x="epoch", y="depth", hue="weights", units="run", estimator=None, lw=1.2, ax=ax)
     ax.set(title="depth during training (one line per seed)", ylim=(0, curves["depth"].max() + 1))
     fig.tight_layout()
@@ -223,7 +256,7 @@ def depth_trajectories(curves: pd.DataFrame):
 def threshold_sweep(sweep: pd.DataFrame):
     """Final depth and test accuracy against the threshold (columns ``threshold``,
     ``final depth``, ``test accuracy``; one point per seed)."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.2))
     for ax, col in zip(axes, ("final depth", "test accuracy")):
         sns.lineplot(data=sweep, x="threshold", y=col, marker="o", errorbar=("pi", 100), ax=ax)
         ax.set_xscale("log")
@@ -234,7 +267,7 @@ def threshold_sweep(sweep: pd.DataFrame):
 
 def recorded_depths(recorded: dict[float, dict[int, list[int]]], threshold: float):
     """Depth per epoch of the recorded runs at one threshold, one line per seed."""
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.5))
     for s, depths in recorded[threshold].items():
         ax.plot(np.arange(1, len(depths) + 1), depths, label=f"seed {s}")
     ax.set(xlabel="epoch", ylabel="depth", title=f"threshold {threshold}", ylim=(0, 16))
@@ -251,7 +284,7 @@ def by_model(frame: pd.DataFrame, x: str, y: str, title: str, ax=None, logy: boo
     """One line per model (mean over runs, band from min to max); returns the figure.
     The y axis is labelled ``ylabel`` (default: the column name ``y``)."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 3.8))
+        fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.8))
     else:
         fig = ax.figure
     sns.lineplot(data=frame, x=x, y=y, hue="model", style=style, marker="o", ms=4,
@@ -260,7 +293,7 @@ def by_model(frame: pd.DataFrame, x: str, y: str, title: str, ax=None, logy: boo
         ax.set_yscale("log")
     ax.set_title(title)
     ax.set_ylabel(ylabel or y)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -268,7 +301,7 @@ def by_model(frame: pd.DataFrame, x: str, y: str, title: str, ax=None, logy: boo
 def noise_accuracy(sweep: pd.DataFrame, reference: Sequence[float] = ()):
     """Accuracy against the noise level, unclamped and clamped side by side; dotted lines
     mark the ``reference`` levels."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.4), sharey=True)
     for ax, clamped in zip(axes, (False, True)):
         by_model(sweep[sweep["clamped"] == clamped], "sigma", "accuracy",
                  "clamped to [0, 1]" if clamped else "not clamped", ax=ax)
@@ -282,7 +315,7 @@ def noise_accuracy(sweep: pd.DataFrame, reference: Sequence[float] = ()):
 
 def noise_evolution(evolution: pd.DataFrame, sigma: float):
     """Relative change of x(t) and of y(t) per layer; eq. 3's linear prediction dashed."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.4))
     by_model(evolution, "layer", "x", "in x(t): ||x_noisy - x|| / ||x||", ax=axes[0], logy=True,
              ylabel="relative change of x(t)")
     residual = evolution.melt(id_vars=["model", "run", "layer"], value_vars=[c for c in ("y", "y, eq. 3") if c in evolution],
@@ -296,7 +329,7 @@ def noise_evolution(evolution: pd.DataFrame, sigma: float):
 
 def layer_perturbation(table: pd.DataFrame):
     """Accuracy drop and logit change against the layer k whose x(k) is perturbed."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.4))
     by_model(table, "layer", "accuracy drop", "accuracy drop", ax=axes[0])
     by_model(table, "layer", "logit change", "relative change of the logits", ax=axes[1], logy=True)
     for ax in axes:
@@ -308,7 +341,7 @@ def layer_perturbation(table: pd.DataFrame):
 
 def noisy_digit(clean: np.ndarray, noisy: np.ndarray, evolution: pd.DataFrame, sigma: float):
     """The widget's view: a digit with and without noise, and the noise in x(t) of each model."""
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), gridspec_kw={"width_ratios": [1, 1, 2.4]})
+    fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH, 2.6), gridspec_kw={"width_ratios": [1, 1, 2.4]})
     for ax, image, name in ((axes[0], clean, "clean"), (axes[1], noisy, f"sigma = {sigma:.3g}")):
         ax.imshow(image.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
         ax.set(title=name, xticks=[], yticks=[])
@@ -332,7 +365,7 @@ def verdict_counts(card: pd.DataFrame):
     papers = card[card["kind"] == "paper claim"].assign(verdict=lambda f: f["verdict"].map(verdict_word))
     counts = papers.groupby(["experiment", "verdict"], sort=False).size().unstack(fill_value=0)
     order = [v for v in VERDICT_COLORS if v in counts] + [v for v in counts if v not in VERDICT_COLORS]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(counts) + 1.5))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 0.45 * len(counts) + 1.8))
     counts[order].plot.barh(stacked=True, ax=ax, edgecolor="black", linewidth=0.5,
                             color=[VERDICT_COLORS.get(v, "tab:blue") for v in order])
     ax.invert_yaxis()

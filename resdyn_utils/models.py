@@ -18,6 +18,9 @@ from torch import nn
 
 WeightMode = Literal["shared", "variable"]
 WEIGHT_MODES = ("shared", "variable")
+#: A net's identity is its ``kind`` (:attr:`ModelConfig.kind`); tables and figures show
+#: it under the column "net", with these labels.
+KIND_LABELS = {"shared": "ResNet, shared W", "variable": "ResNet, variable W", "mlp": "MLP (no skip)"}
 # The precision of the matmuls in training. "bf16" multiplies bfloat16 copies of the
 # operands (accumulating in float32); weights, residual stream x(t), sigmoid and
 # optimiser stay float32. See :class:`ResidualStack`.

@@ -1,6 +1,6 @@
 """Per-chapter results JSON: the one way a chapter records its key figures.
 
-``record("training", profile, test_error={...})`` merges values into
+``save("training", profile, test_error={...})`` merges values into
 ``<build>/results/training.json``. The scorecard chapter and the tests read these
 files; nothing in them is typed by hand. Each file carries the sha256 of its content
 (:mod:`resdyn_utils.integrity`), so a corrupt one raises instead of being read.
@@ -50,7 +50,7 @@ def results_path(chapter: str) -> Path:
     return results_dir() / f"{chapter}.json"
 
 
-def record(chapter: str, profile: str, **values: Any) -> None:
+def save(chapter: str, profile: str, **values: Any) -> None:
     """Merge ``values`` into the chapter's results file (written atomically).
 
     Values recorded under another profile are discarded: one file holds one profile.

@@ -3,7 +3,7 @@
 pandas' plain display cuts a cell at 50 characters, which hides the verdicts' text and
 the rules. :func:`table` returns a :class:`pandas.io.formats.style.Styler`, rendered as
 HTML in full: text left-aligned, numbers to three significant digits, no index column
-unless asked for.
+unless asked for; numbers in a column whose name holds "%" to two decimals.
 """
 
 from __future__ import annotations
@@ -21,10 +21,24 @@ def _number(value) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
+def _percent(value) -> str:
+    if isinstance(value, numbers.Number) and not isinstance(value, bool) and not pd.isna(value):
+        return f"{value:.2f}"
+    return _number(value)
+
+
 def table(frame: pd.DataFrame, caption: str | None = None, index: bool = False):
     """``frame`` for the page: every cell in full, left-aligned, floats to three
-    significant digits, missing values blank, an optional caption above it."""
-    styler = frame.style.format(_number, escape="html").set_table_styles(
+    significant digits (two decimals in a column whose name holds "%"), missing values
+    blank, an optional caption above it. A named index (ids such as the seed) becomes
+    the first columns; a plain 0..n-1 index is not shown."""
+    if not index and not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    percent = [c for c in frame.columns if "%" in str(c)]
+    styler = frame.style.format(_number, escape="html")
+    if percent:
+        styler = styler.format(_percent, subset=percent, escape="html")
+    styler = styler.set_table_styles(
         [{"selector": "th", "props": [("text-align", "left")]},
          {"selector": "td", "props": [("text-align", "left"), ("vertical-align", "top")]}])
     if not index:

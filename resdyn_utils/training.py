@@ -130,7 +130,7 @@ class Trained:
         """The part of :attr:`train_seconds` spent evaluating (0 if not recorded)."""
         return float(sum(h.get("eval_seconds", 0.0) for h in self.history))
 
-    def record(self) -> dict:
+    def row(self) -> dict:
         """The run as one JSON-ready row: which net, seed, epochs, precision and peak
         learning rate, its final test and training errors, time and test error per epoch."""
         config = self.config
@@ -213,8 +213,8 @@ def fit(
     progress: bool = True,
     device: torch.device | None = None,
 ) -> Trained:
-    """Train from scratch (no cache). ``on_epoch_end(model, record)`` may change the
-    model (e.g. remove a layer) and add entries to the epoch's history record."""
+    """Train from scratch (no cache). ``on_epoch_end(model, log)`` may change the
+    model (e.g. remove a layer) and add entries to the epoch's log (its history entry)."""
     device = device or default_device()
     data = data or dataset_for(config.data)
     model = initial_model(config).to(device)
@@ -250,7 +250,7 @@ def fit(
                     f"in epoch {epoch + 1} of {config.epochs}; nothing was cached. Fix: lower the "
                     f"learning rate (now {config.lr}) or the initial weight scale.")
             evaluation = time.perf_counter()
-            record = {
+            log = {
                 "epoch": epoch + 1,
                 "loss": total / n,
                 "train_acc": accuracy(model, eval_train),
@@ -261,12 +261,12 @@ def fit(
                 "last_epoch": epoch == config.epochs - 1,
             }
             if controller is not None:
-                controller(model, record)
+                controller(model, log)
             if on_epoch_end is not None:
-                on_epoch_end(model, record)
-            del record["last_epoch"]
-            history.append(record)
-            bar.set_postfix(loss=f"{record['loss']:.4f}", test=f"{record['test_acc']:.4f}")
+                on_epoch_end(model, log)
+            del log["last_epoch"]
+            history.append(log)
+            bar.set_postfix(loss=f"{log['loss']:.4f}", test=f"{log['test_acc']:.4f}")
     model.eval()
     return Trained(model.cpu(), config, history)
 

@@ -4,16 +4,58 @@ the chapter draws that function's static default next to the explorer."""
 
 from __future__ import annotations
 
+import html
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from . import figures
+from .paths import NOTEBOOK_ENV
 
 #: Default of the N = 2 explorer: a predator-prey pair (unit 2 feeds on unit 1).
 PHASE_DEFAULT = {"w11": 0.5, "w12": -2.0, "w21": 2.0, "w22": -0.5, "y1": 0.2, "y2": 0.1}
 
 
-LIVE_ONLY = "(the interactive explorer appears when this notebook runs live, e.g. on Colab)"
+
+
+@dataclass(frozen=True)
+class LiveOnly:
+    """What an explorer shows where no live kernel is (the rendered book): a note that
+    the explorer needs one, with a link that opens the chapter on Colab."""
+
+    notebook: str | None = None
+
+    @property
+    def colab_url(self) -> str | None:
+        if not self.notebook:
+            return None
+        from .colab import repository
+
+        url, branch = repository(Path(__file__).resolve().parents[1])
+        return f"https://colab.research.google.com/github/{url.removeprefix('https://github.com/')}/blob/{branch}/{self.notebook}"
+
+    @property
+    def text(self) -> str:
+        return "The interactive explorer runs in a live notebook: open this chapter on Colab" + (
+            f" ({self.colab_url})" if self.colab_url else "") + " or in Jupyter and run it."
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        link = (f'<a href="{html.escape(self.colab_url)}">open this chapter on Colab</a>' if self.colab_url
+                else "open this chapter on Colab")
+        return ('<div class="admonition note"><p class="admonition-title">Note</p>'
+                f"<p>The interactive explorer runs in a live notebook: {link} (or in Jupyter) and run it. "
+                "The figure above is its default view.</p></div>")
+
+
+def live_only() -> LiveOnly:
+    """The note for the notebook the book runner is executing (its environment names it)."""
+    return LiveOnly(os.environ.get(NOTEBOOK_ENV) or None)
 
 
 def phase_explorer(live: bool = True, **defaults: float):
@@ -21,10 +63,10 @@ def phase_explorer(live: bool = True, **defaults: float):
 
     With ``live=False`` (headless execution by the book runner, which injects
     ``interactive = False``) no widget is created, since widget comms can stall a
-    headless kernel client; a one-line note is returned instead.
+    headless kernel client; a :class:`LiveOnly` note is returned instead.
     """
     if not live:
-        return LIVE_ONLY
+        return live_only()
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
@@ -46,7 +88,7 @@ def neuron_explorer(y_mean: np.ndarray, x_mean: np.ndarray, live: bool = True):
     of that unit for every class (the chosen class thick). Arrays as in
     :func:`resdyn_utils.figures.neuron_by_class`."""
     if not live:
-        return LIVE_ONLY
+        return live_only()
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
@@ -67,7 +109,7 @@ def neuron_explorer(y_mean: np.ndarray, x_mean: np.ndarray, live: bool = True):
 def depth_explorer(recorded: dict[float, dict[int, list[int]]], live: bool = True):
     """Pick a threshold of the recorded adaptive-depth runs; draws depth per epoch."""
     if not live:
-        return LIVE_ONLY
+        return live_only()
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
@@ -99,7 +141,7 @@ def noise_explorer(image: np.ndarray, evolution: pd.DataFrame, seed: int, live: 
     """A slider over the noise levels of ``evolution``: the noisy digit and the per-layer
     noise of each model (see :func:`noise_view`)."""
     if not live:
-        return LIVE_ONLY
+        return live_only()
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 

@@ -14,7 +14,7 @@ import yaml
 
 from resdyn_utils import book
 from resdyn_utils.profiles import PROFILES, get_profile
-from resdyn_utils.results import load_results, record
+from resdyn_utils.results import load_results, save
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -70,7 +70,7 @@ def test_a_chapter_that_fails_leaves_no_results_that_pass_for_the_run(tmp_path):
     that fails after recording leaves them stale, and none of the earlier run's values."""
     from resdyn_utils.results import StaleResultsError, certified_results
 
-    recording = "from resdyn_utils.results import record\nrecord('chapter', profile, **{name: 1})"
+    recording = "from resdyn_utils.results import save\nsave('chapter', profile, **{name: 1})"
     make_book(tmp_path, ["name = 'old'", recording])
     book.run_book(tmp_path, "full", html=False)
     assert certified_results("chapter", "full")["values"] == {"old": 1}
@@ -104,7 +104,7 @@ def test_notebooks_have_no_outputs_and_a_parameters_cell(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebooks_record_results_through_the_helper(path):
     source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
-    assert "record(" in source
+    assert "save(" in source
     assert "json.dump" not in source and "open(" not in source
 
 
@@ -140,11 +140,11 @@ def test_record_merges_and_converts(isolated_build):
     import numpy as np
     import torch
 
-    record("demo", "quick", a=np.float32(0.5), b=torch.tensor([1, 2]))
-    record("demo", "quick", c={"d": np.arange(2)})
+    save("demo", "quick", a=np.float32(0.5), b=torch.tensor([1, 2]))
+    save("demo", "quick", c={"d": np.arange(2)})
     values = load_results("demo")["values"]
     assert values == {"a": 0.5, "b": [1, 2], "c": {"d": [0, 1]}}
-    record("demo", "full", a=1)
+    save("demo", "full", a=1)
     assert load_results("demo") == {"chapter": "demo", "profile": "full", "values": {"a": 1}}
 
 

@@ -25,31 +25,31 @@ def constant_residual_net(biases: list[float], weights: str = "variable") -> Res
 
 
 def epochs(controller, net, n):
-    records = [{} for _ in range(n)]
-    for record in records:
-        controller(net, record)
-    return records
+    logs = [{} for _ in range(n)]
+    for log in logs:
+        controller(net, log)
+    return logs
 
 
 def test_removes_identical_last_layers_and_stops_at_the_right_one():
     # layers 1..4 have distinct residuals; layers 5..9 repeat layer 4 exactly
     net = constant_residual_net([-2.0, -1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
     controller = DepthController(AdaptiveDepth(0.01), torch.rand(16, 2))
-    records = epochs(controller, net, 7)
+    logs = epochs(controller, net, 7)
     assert net.depth == 4 and len(net.layers) == 4
-    assert [r["removed"] for r in records] == [1, 1, 1, 1, 1, 0, 0]  # one layer per epoch
-    assert records[-1]["depth_measure"] == pytest.approx(torch.sigmoid(torch.tensor(1.0)) - torch.sigmoid(torch.tensor(0.0)))
+    assert [r["removed"] for r in logs] == [1, 1, 1, 1, 1, 0, 0]  # one layer per epoch
+    assert logs[-1]["depth_measure"] == pytest.approx(torch.sigmoid(torch.tensor(1.0)) - torch.sigmoid(torch.tensor(0.0)))
 
 
 def test_unlimited_removals_cut_all_repeats_in_one_epoch():
     net = constant_residual_net([-2.0, -1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
-    records = epochs(DepthController(AdaptiveDepth(0.01, max_removals=None), torch.rand(16, 2)), net, 2)
-    assert net.depth == 4 and [r["removed"] for r in records] == [5, 0]
+    logs = epochs(DepthController(AdaptiveDepth(0.01, max_removals=None), torch.rand(16, 2)), net, 2)
+    assert net.depth == 4 and [r["removed"] for r in logs] == [5, 0]
 
 
 def test_a_net_whose_residuals_keep_changing_keeps_every_layer():
     net = constant_residual_net([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0])
-    records = epochs(DepthController(AdaptiveDepth(0.01), torch.rand(8, 2)), net, 4)
+    logs = epochs(DepthController(AdaptiveDepth(0.01), torch.rand(8, 2)), net, 4)
     assert net.depth == 6 and all(r["removed"] == 0 for r in records)
 
 
@@ -73,9 +73,9 @@ def test_removed_layers_leave_parameters_and_forward_pass():
 
 def test_last_epoch_is_measured_but_never_cut():
     net = constant_residual_net([1.0, 1.0, 1.0])
-    record = {"last_epoch": True}
-    DepthController(AdaptiveDepth(0.01), torch.rand(4, 2))(net, record)
-    assert net.depth == 3 and record["removed"] == 0 and record["depth_measure"] == 0.0
+    log = {"last_epoch": True}
+    DepthController(AdaptiveDepth(0.01), torch.rand(4, 2))(net, log)
+    assert net.depth == 3 and log["removed"] == 0 and log["depth_measure"] == 0.0
 
 
 def test_magnitude_criterion_reads_the_last_residual():

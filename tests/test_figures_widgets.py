@@ -31,7 +31,7 @@ def test_phase_portrait_refuses_other_sizes():
 
 
 def test_explorer_is_not_created_headless():
-    assert widgets.phase_explorer(live=False) == widgets.LIVE_ONLY
+    assert widgets.phase_explorer(live=False) == widgets.live_only()
 
 
 def test_explorer_sliders_start_at_the_default():
@@ -57,7 +57,7 @@ def test_noise_view_draws_the_noise_every_model_sees_and_the_chosen_level():
     assert any(np.allclose(c, 0.3 * np.arange(1, 5)) for c in curves)  # the sigma = 0.3 rows, not 0.1
     with pytest.raises(ValueError, match="no noise evolution"):
         widgets.noise_view(image, evolution, 0.2, seed=5)
-    assert widgets.noise_explorer(image, evolution, 5, live=False) == widgets.LIVE_ONLY
+    assert widgets.noise_explorer(image, evolution, 5, live=False) == widgets.live_only()
 
 
 def test_neuron_view_draws_every_class_and_thickens_the_chosen_one():
@@ -70,7 +70,7 @@ def test_neuron_view_draws_every_class_and_thickens_the_chosen_one():
     np.testing.assert_allclose(bottom.lines[2].get_ydata(), x_mean[2, :, 2])
     widths = [line.get_linewidth() for line in top.lines]
     assert widths[1] > widths[0] == widths[2]
-    assert widgets.neuron_explorer(y_mean, x_mean, live=False) == widgets.LIVE_ONLY
+    assert widgets.neuron_explorer(y_mean, x_mean, live=False) == widgets.live_only()
 
 
 def test_depth_view_draws_the_recorded_depths_of_the_chosen_threshold():
@@ -78,7 +78,7 @@ def test_depth_view_draws_the_recorded_depths_of_the_chosen_threshold():
     fig = figures.recorded_depths(recorded, 0.1)
     lines = fig.axes[0].lines
     assert [list(line.get_ydata()) for line in lines] == [[15, 10, 5], [15, 9, 4]]
-    assert widgets.depth_explorer(recorded, live=False) == widgets.LIVE_ONLY
+    assert widgets.depth_explorer(recorded, live=False) == widgets.live_only()
     explorer = widgets.depth_explorer(recorded)
     assert explorer.children[0].options == (0.01, 0.1)
 
@@ -102,3 +102,26 @@ def test_by_model_labels_the_y_axis_with_a_real_name():
     assert figures.by_model(frame, "layer", "x", "t").axes[0].get_ylabel() == "x"
     fig = figures.by_model(frame, "layer", "x", "t", ylabel="relative change of x(t)")
     assert fig.axes[0].get_ylabel() == "relative change of x(t)"
+
+
+def test_headless_note_links_the_chapter_on_colab(monkeypatch):
+    monkeypatch.setenv(widgets.NOTEBOOK_ENV, "book/theory.ipynb")
+    note = widgets.phase_explorer(live=False)
+    assert isinstance(note, widgets.LiveOnly)
+    page = note._repr_html_()
+    assert 'class="admonition note"' in page
+    assert "colab.research.google.com/github/" in page and "/blob/main/book/theory.ipynb" in page
+    assert "'" not in repr(note)  # no quoted Python string in the fallback
+    monkeypatch.delenv(widgets.NOTEBOOK_ENV)
+    assert widgets.live_only().colab_url is None
+
+
+def test_figures_fit_the_text_column():
+    """Every figure of the book is at most PAGE_WIDTH wide, and Fig. 4 is a grid."""
+    rng = np.random.default_rng(0)
+    y_mean, x_mean = rng.random((10, 15, 20)), rng.random((10, 16, 20))
+    fig = figures.neuron_by_class(y_mean, x_mean, list(range(10)))
+    width, height = fig.get_size_inches()
+    assert width <= figures.PAGE_WIDTH and height > 0.6 * width  # a grid, not ten panels in a row
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 20 and len({round(ax.get_position().y0, 3) for ax in visible}) == 4

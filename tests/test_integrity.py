@@ -100,7 +100,7 @@ def test_verification_is_what_catches_the_flip(mnist_copy, monkeypatch):
 
 
 def test_every_single_flipped_byte_of_a_results_file_is_caught():
-    results.record("demo", "full", error=0.0183, verdicts=[{"id": "E2.error", "verdict": "partly reproduced"}])
+    results.save("demo", "full", error=0.0183, verdicts=[{"id": "E2.error", "verdict": "partly reproduced"}])
     path = results.results_path("demo")
     pristine = path.read_bytes()
     for offset in range(len(pristine)):
@@ -113,7 +113,7 @@ def test_every_single_flipped_byte_of_a_results_file_is_caught():
 
 
 def test_a_changed_digit_that_is_still_valid_json_is_caught():
-    results.record("demo", "full", error=0.0183)
+    results.save("demo", "full", error=0.0183)
     path = results.results_path("demo")
     path.write_text(path.read_text().replace("0.0183", "0.0133"))
     with pytest.raises(CorruptFileError, match="does not match its recorded sha256.*Fix: execute the chapter"):
@@ -121,7 +121,7 @@ def test_a_changed_digit_that_is_still_valid_json_is_caught():
 
 
 def test_truncated_and_missing_results_files_raise_clear_errors():
-    results.record("demo", "full", error=0.0183)
+    results.save("demo", "full", error=0.0183)
     truncate(results.results_path("demo"))
     with pytest.raises(CorruptFileError, match="not valid JSON.*truncated or corrupt"):
         results.load_results("demo")

@@ -10,7 +10,7 @@ import pytest
 from docutils.nodes import make_id
 
 from resdyn_utils import scorecard
-from resdyn_utils.results import certify, record
+from resdyn_utils.results import certify, save
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ def test_anchor_is_the_id_sphinx_gives_the_heading(heading):
 
 
 def test_scorecard_reads_the_verdicts_of_the_results():
-    record("training", "full", verdicts=[
+    save("training", "full", verdicts=[
         {"id": "E2.error", "claim": "x", "ours": "1.91 (1.89-1.93)", "seeds": 3, "margin": 0.01,
          "verdict": "not reproduced", "measured verdict": "not reproduced"}])
     certify("training", "full")
@@ -74,12 +74,12 @@ def test_stale_results_never_feed_the_scorecard_and_the_chapter_is_named(how):
     from resdyn_utils.results import load_results, results_path, uncertify
 
     row = {"id": "E2.error", "claim": "x", "ours": "1.4", "seeds": 3, "verdict": "reproduced"}
-    record("training", "quick" if how == "other profile" else "full", verdicts=[row])
+    save("training", "quick" if how == "other profile" else "full", verdicts=[row])
     if how != "never certified":
         certify("training", "quick" if how == "other profile" else "full")
     if how == "failed rerun":  # the runner withdraws the certificate, the chapter records, then fails
         uncertify("training")
-        record("training", "full", verdicts=[row])
+        save("training", "full", verdicts=[row])
     if how == "edited":  # rewritten (with a valid digest) after it was certified
         results = load_results("training")
         results["values"]["verdicts"][0]["verdict"] = "not reproduced"
@@ -93,9 +93,9 @@ def test_stale_results_never_feed_the_scorecard_and_the_chapter_is_named(how):
 
 
 def test_only_paper_claims_count_in_the_tally():
-    record("theory", "full", verdicts=[{"id": "T.small-steps", "ours": "o", "verdict": "does not hold",
+    save("theory", "full", verdicts=[{"id": "T.small-steps", "ours": "o", "verdict": "does not hold",
                                         "measured verdict": "does not hold"}])
-    record("training", "full", verdicts=[{"id": "E2.error", "ours": "o", "verdict": "mixed over seeds: 2 partly "
+    save("training", "full", verdicts=[{"id": "E2.error", "ours": "o", "verdict": "mixed over seeds: 2 partly "
                                           "reproduced, 1 not reproduced", "measured verdict": "m"}])
     for chapter in ("theory", "training"):
         certify(chapter, "full")
@@ -105,13 +105,13 @@ def test_only_paper_claims_count_in_the_tally():
 
 
 def test_unknown_verdict_rows_are_reported():
-    record("depth", "quick", verdicts=[{"id": "E9.new", "claim": "a claim nobody listed", "verdict": "reproduced"}])
+    save("depth", "quick", verdicts=[{"id": "E9.new", "claim": "a claim nobody listed", "verdict": "reproduced"}])
     certify("depth", "quick")
     assert scorecard.unlisted_verdicts("quick") == ["depth: a claim nobody listed"]
 
 
 def test_html_links_each_claim_to_its_section():
-    record("robustness", "quick", verdicts=[{"id": "R.veit", "claim": "c", "ours": "o", "seeds": 1,
+    save("robustness", "quick", verdicts=[{"id": "R.veit", "claim": "c", "ours": "o", "seeds": 1,
                                              "verdict": "quick profile: not a reproduction"}])
     certify("robustness", "quick")
     html = scorecard.to_html(scorecard.scorecard("quick"))

@@ -54,7 +54,7 @@ def test_same_seed_gives_identical_weights(precision):
 
 def test_record_names_the_run_and_reads_its_history():
     trained = train(circles_config(precision="bf16", seed=3), cache=False, progress=False)
-    row = trained.record()
+    row = trained.row()
     assert (row["net"], row["seed"], row["epochs"], row["precision"], row["lr"]) == ("shared", 3, 3, "bf16", 1e-2)
     assert row["test_error_per_epoch"] == [1 - h["test_acc"] for h in trained.history]
     assert row["test_error"] == row["test_error_per_epoch"][-1] and row["seconds"] == trained.train_seconds

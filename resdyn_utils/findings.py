@@ -1,0 +1,87 @@
+"""What a chapter finds, in words generated from its results.
+
+Each chapter opens with a box, "What this chapter finds", and ends with a summary; both
+come from :func:`publish`, called at the end of the chapter with its verdict table
+(:func:`resdyn_utils.claims.verdicts`) and the chapter's main numbers as sentences. The
+box is a myst-nb ``glue`` of the short text, so it is true in every profile and needs no
+hand-typed number; the summary is displayed where :func:`publish` is called.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+import pandas as pd
+
+from .claims import labelled, verdict_word
+
+#: The order in which verdicts are counted in a sentence.
+ORDER = ("reproduced", "partly reproduced", "mixed over seeds", "not reproduced", "premise not met",
+         "not graded", "not measured")
+QUICK_NOTE = ("This is a quick build, a smoke test on small subsets and few epochs: the verdicts below "
+              "are what the rules say about these small runs, not the reproduction. The full build "
+              "grades the paper's settings.")
+
+
+def glue_key(chapter: str) -> str:
+    """The name under which :func:`publish` glues the chapter's findings box."""
+    return f"findings-{chapter}"
+
+
+def _measured(verdicts: pd.DataFrame) -> pd.Series:
+    """Each claim's verdict in one word, from the rule (also in the quick profile, where
+    the verdict column only says that the profile is not a reproduction)."""
+    column = "measured verdict" if "measured verdict" in verdicts else "verdict"
+    return verdicts[column].map(verdict_word)
+
+
+def tally(verdicts: pd.DataFrame) -> str:
+    """One sentence: how many of the chapter's paper claims got each verdict."""
+    papers = verdicts[verdicts["kind"] == "paper claim"]
+    if papers.empty:
+        return "This chapter grades no claim of the paper itself."
+    counts = Counter(_measured(papers))
+    parts = [f"{counts[v]} {v}" for v in ORDER if counts.get(v)] + \
+            [f"{n} {v}" for v, n in counts.items() if v not in ORDER]
+    n = len(papers)
+    if n == 1:
+        return f"The one claim of the paper graded here: {next(iter(counts))}."
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Of the {n} claims of the paper graded here: {listed}."
+
+
+def claim_lines(verdicts: pd.DataFrame) -> list[str]:
+    """One Markdown bullet per claim: the verdict, the claim and what we measured."""
+    words = _measured(verdicts)
+    lines = []
+    for (_, row), word in zip(verdicts.iterrows(), words):
+        word = labelled(word, row["kind"])
+        kind = "" if row["kind"] == "paper claim" else f" ({row['kind']})"
+        seeds = f", {row['seeds']} seed{'s' if row['seeds'] != 1 else ''}" if row.get("seeds") else ""
+        lines.append(f"- **{word}**{kind}: {row['claim']}. Ours: {row['ours']}{seeds}.")
+    return lines
+
+
+def findings(verdicts: pd.DataFrame, facts: Sequence[str] = (), profile: str = "full") -> tuple[str, str]:
+    """``(box, summary)`` in Markdown: the box holds the chapter's main numbers and the
+    tally; the summary adds one line per claim."""
+    head = [QUICK_NOTE] if profile == "quick" else []
+    box = "\n\n".join(head + [" ".join(facts), tally(verdicts)] if facts else head + [tally(verdicts)])
+    summary = "\n\n".join([box, "\n".join(claim_lines(verdicts))])
+    return box, summary
+
+
+def publish(chapter: str, verdicts: pd.DataFrame, facts: Sequence[str] = (), profile: str = "full"):
+    """Glue the chapter's findings box (shown at the top of the page) and return its
+    summary for display (the end of the page)."""
+    from IPython.display import Markdown
+
+    box, summary = findings(verdicts, facts, profile)
+    try:
+        from myst_nb import glue
+    except ImportError:  # on Colab: no book to glue into; the summary still shows
+        pass
+    else:
+        glue(glue_key(chapter), Markdown(box), display=False)
+    return Markdown(summary)

@@ -1,0 +1,44 @@
+"""The chapters' findings in words: generated from the verdict table, never typed."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from resdyn_utils import claims, findings
+
+
+def table(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame([{"id": f"c{i}", "claim": claim, "kind": kind, "ours": "x = 1", "seeds": 3,
+                          "verdict": verdict, "measured verdict": verdict}
+                         for i, (claim, kind, verdict) in enumerate(rows)])
+
+
+def test_tally_counts_paper_claims_only_in_a_fixed_order():
+    verdicts = table(("A", "paper claim", "not reproduced"), ("B", "paper claim", "reproduced"),
+                     ("C", "paper claim", "not reproduced"), ("D", "assumption", "holds"),
+                     ("E", "paper claim", "premise not met: only 1 of 3 seeds"))
+    assert findings.tally(verdicts) == ("Of the 4 claims of the paper graded here: 1 reproduced, "
+                                        "2 not reproduced and 1 premise not met.")
+
+
+def test_quick_profile_uses_the_measured_verdict_and_says_it_is_a_smoke_test():
+    verdicts = table(("A", "paper claim", "reproduced"))
+    verdicts["verdict"] = claims.QUICK_VERDICT
+    box, summary = findings.findings(verdicts, ["The net reaches 2.0% error."], profile="quick")
+    assert box.startswith(findings.QUICK_NOTE)
+    assert "graded here: reproduced." in box and "The net reaches 2.0% error." in box
+    assert "- **reproduced**: A. Ours: x = 1, 3 seeds." in summary
+
+
+def test_claims_that_are_not_the_papers_hold_or_do_not():
+    verdicts = table(("D", "our reading", "does not hold"), ("E", "beyond the paper", "holds"))
+    lines = findings.claim_lines(verdicts)
+    assert lines[0].startswith("- **does not hold** (our reading): D.")
+    assert lines[1].startswith("- **holds** (beyond the paper): E.")
+    assert findings.tally(verdicts) == "This chapter grades no claim of the paper itself."
+
+
+def test_a_chapter_with_only_failures_says_so():
+    verdicts = table(("A", "paper claim", "not reproduced"))
+    box, _ = findings.findings(verdicts)
+    assert box == "The one claim of the paper graded here: not reproduced."
