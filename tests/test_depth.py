@@ -50,7 +50,7 @@ def test_unlimited_removals_cut_all_repeats_in_one_epoch():
 def test_a_net_whose_residuals_keep_changing_keeps_every_layer():
     net = constant_residual_net([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0])
     logs = epochs(DepthController(AdaptiveDepth(0.01), torch.rand(8, 2)), net, 4)
-    assert net.depth == 6 and all(r["removed"] == 0 for r in records)
+    assert net.depth == 6 and all(r["removed"] == 0 for r in logs)
 
 
 def test_shared_weights_converged_net_shrinks_to_min_depth():
