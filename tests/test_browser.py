@@ -1,10 +1,13 @@
 """The built book in a real browser: Debian's headless chromium, driven by Selenium.
 
 Run after the book runner (like test_built_book.py). For every page of the table of
-contents: no console errors, every image decoded with a non-zero size, the math
-typeset by MathJax, the banner naming the build's profile, and a screenshot under
-``_build/screenshots``. The navigation
-(sidebar and "next" links) must reach every chapter.
+contents, at 1280 px: no console errors, every image decoded with a non-zero size, the
+math typeset by MathJax, the banner naming the build's profile, and a screenshot under
+``_build/screenshots``. What a reader came for must be legible: no table cell cut short
+by an ellipsis, no output block or table wider than the text column, no figure shown
+below 80% of its natural width, every figure with a numbered caption and real alt text,
+a generated findings box on every chapter, and no papermill or bookkeeping cell on the
+page. The navigation (sidebar and "next" links) must reach every chapter.
 """
 
 from __future__ import annotations
@@ -82,6 +85,35 @@ def _wait_for_typesetting(browser, seconds: float = 30.0) -> None:
         time.sleep(0.2)
 
 
+# The text column, and what a reader sees inside it (run in the page).
+LAYOUT = r"""
+const column = document.querySelector('article.bd-article');
+const width = column.getBoundingClientRect().width;
+const text = el => (el.innerText || '').trim();
+const outputs = [...column.querySelectorAll('div.cell_output table, div.cell_output pre, div.cell_output img, div.cell_output svg')];
+const images = [...column.querySelectorAll('div.cell_output img')];
+return {
+  column: width,
+  truncated: [...column.querySelectorAll('td, th')].map(text).filter(t => t.endsWith('…') || t.endsWith('...')),
+  too_wide: outputs.filter(el => Math.max(el.scrollWidth, el.getBoundingClientRect().width) > width + 1)
+                   .map(el => el.tagName + ': ' + text(el).slice(0, 60)),
+  shrunk: images.filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width < 0.8 * i.naturalWidth)
+                .map(i => i.alt + ' at ' + Math.round(100 * i.getBoundingClientRect().width / i.naturalWidth) + '%'),
+  uncaptioned: images.filter(i => !(i.closest('figure') && i.closest('figure').querySelector('.caption-number')))
+                     .map(i => i.alt || i.src),
+  bad_alt: images.map(i => i.getAttribute('alt') || '')
+                 .filter(a => a.length < 10 || /[.](png|svg|jpe?g)$|_images|^[/]/.test(a)),
+  findings: [...column.querySelectorAll('div.admonition')]
+              .filter(a => text(a.querySelector('.admonition-title') || a) === 'What this chapter finds')
+              .map(a => text(a).replace('What this chapter finds', '').trim()),
+  bookkeeping: [...column.querySelectorAll('div.cell')]
+                 .filter(c => c.classList.contains('tag_injected-parameters')
+                              || /(^|\n)(save|record)\(/.test(text(c.querySelector('.cell_input') || c))
+                              || text(c).includes('interactive = False'))
+                 .map(c => text(c).slice(0, 60)),
+};
+"""
+
 TYPESET_DONE = ("return document.readyState === 'complete' && document.querySelectorAll('.math').length"
                 " === document.querySelectorAll('.math mjx-container').length;")
 
@@ -107,6 +139,7 @@ def reports(site, browser):
             "next": browser.execute_script("const a = document.querySelector('a.right-next'); return a ? a.href : null;"),
             "banner": browser.execute_script(
                 "const b = document.querySelector('.bd-header-announcement'); return b ? b.innerText.trim() : null;"),
+            "layout": browser.execute_script(LAYOUT),
         }
         height = browser.execute_script("return document.documentElement.scrollHeight;")
         browser.set_window_size(1280, min(max(height, 1000), 20000))
@@ -158,6 +191,42 @@ def test_navigation_reaches_every_chapter(site, reports):
 def test_every_page_shows_the_banner_of_the_build_profile(reports, page):
     profile = read_json(ROOT / "_build" / "results" / "build.json")["profile"]
     assert reports[page]["banner"] == PROFILE_BANNERS[profile], page
+
+
+CHAPTERS = [Path(f).with_suffix(".html").as_posix() for f in toc_files(ROOT) if f.endswith(".ipynb")]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_table_cell_is_cut_short(reports, page):
+    assert reports[page]["layout"]["truncated"] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_output_fits_the_text_column(reports, page):
+    layout = reports[page]["layout"]
+    assert layout["too_wide"] == [], f"wider than the {layout['column']:.0f} px column"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_figures_show_at_their_natural_size(reports, page):
+    assert reports[page]["layout"]["shrunk"] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_figure_has_a_numbered_caption_and_alt_text(reports, page):
+    layout = reports[page]["layout"]
+    assert layout["uncaptioned"] == [] and layout["bad_alt"] == []
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_every_chapter_opens_with_its_findings(reports, page):
+    boxes = reports[page]["layout"]["findings"]
+    assert len(boxes) == 1 and len(boxes[0]) > 40, boxes  # the glued text, not an empty box
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_papermill_or_bookkeeping_cell_on_the_page(reports, page):
+    assert reports[page]["layout"]["bookkeeping"] == []
 
 
 def test_a_screenshot_of_every_page(reports):
