@@ -132,8 +132,45 @@ def test_figure_cells_are_collapsed_and_captioned(path):
         if draws and all(draws):
             assert "hide-input" in cell.metadata.get("tags", []), f"cell {i} only draws: tag it hide-input"
         if any(draws) or "noise_view(" in cell.source:
+            figure = cell.metadata.get("mystnb", {}).get("figure", {})
+            alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+            assert figure.get("caption") and figure.get("name", "").startswith(f"fig-{path.stem}-"), \
+                f"cell {i} draws a figure without a numbered caption (mystnb.figure caption and name)"
+            assert len(alt) >= 10, f"cell {i}: the figure needs alt text (mystnb.image.alt)"
             after = cells[i + 1] if i + 1 < len(cells) else None
-            assert after is not None and after.cell_type == "markdown", f"cell {i} draws a figure without a caption"
+            assert after is not None, f"cell {i}: a figure is followed by a sentence on what it shows"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapters_open_with_their_findings_and_hide_the_bookkeeping(path):
+    from resdyn_utils.findings import glue_key
+
+    cells = nbformat.read(path, as_version=4).cells
+    title = next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("# "))
+    box = cells[title + 1]
+    assert box.cell_type == "markdown" and "What this chapter finds" in box.source
+    assert f"{{glue:md}} {glue_key(path.stem)}" in box.source
+    assert any(f'findings.publish("{path.stem}"' in c.source for c in cells if c.cell_type == "code")
+    for cell in cells:
+        if cell.cell_type == "code" and re.search(r"^save\(", cell.source, re.M):
+            assert "remove-cell" in cell.metadata.get("tags", []), "the save() cell is bookkeeping: tag it remove-cell"
+        if cell.cell_type == "code":
+            long = [line for line in cell.source.splitlines() if len(line) > 88]
+            assert not long, f"code lines over 88 characters: {long[:1]}"
+
+
+def test_the_executed_copy_has_no_papermill_cell_and_starts_live(tmp_path):
+    make_book(tmp_path, ["print(profile)"])
+    path = tmp_path / "book" / "chapter.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source += "\ninteractive = True"
+    nbformat.write(nb, path)
+    book.run_book(tmp_path, "full", html=False)
+    executed = nbformat.read(tmp_path / "_build" / "src" / "book" / "chapter.ipynb", as_version=4)
+    assert not [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    source = "\n".join(c.source for c in executed.cells)
+    assert 'profile = "full"' in source and "interactive = True" in source and "interactive = False" not in source
+    assert executed.cells[-1].outputs[0]["text"].strip() == "full"  # it ran with the injected profile
 
 
 def test_record_merges_and_converts(isolated_build):
