@@ -1,0 +1,313 @@
+"""The recorded benchmark runs (``benchmarks/*.json``) as tables for the page.
+
+Each file of ``benchmarks/`` is written by the script of the same name, run outside the
+book's profiles on the reference machine because of its cost. One function per file
+reads it, verified (:func:`resdyn_utils.results.load_benchmark`), and returns a tidy
+:class:`pandas.DataFrame` with readable column names (percentages in columns named
+"... %", the net under "net" with its :data:`~resdyn_utils.models.KIND_LABELS` label),
+or ``None`` where the file is not here (on Colab). The derived views the chapters need
+sit beside them. No chapter parses a benchmark's schema.
+
+These rows are *recorded runs*, not this build's: :func:`table` shows one with a
+caption that says so (:func:`caption`), or, where the file is missing, a note saying
+how to produce it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import results
+from .experiments import MNIST_RECIPES, search_best, uses_recipe
+from .models import KIND_LABELS, PRECISIONS
+
+#: The source of a row that this build measured (beside recorded ones).
+THIS_BUILD = "this build"
+
+
+def source(name: str) -> str:
+    """Where a recorded row comes from, in words: ``"recorded: benchmarks/<name>.py"``."""
+    if name not in results.BENCHMARKS:
+        raise ValueError(f"unknown benchmark {name!r}; known: {', '.join(results.BENCHMARKS)}")
+    return f"recorded: benchmarks/{name}.py"
+
+
+def caption(name: str, text: str) -> str:
+    """``text`` followed by the words that label its rows as recorded, not this build's."""
+    return f"{text} ({source(name)}, not this build)"
+
+
+def table(frame: pd.DataFrame | None, name: str, text: str):
+    """A recorded table for the page (:func:`resdyn_utils.tables.table`), captioned as
+    recorded by ``benchmarks/<name>.py``; where the file is not here, a note saying so."""
+    if frame is None:
+        from IPython.display import Markdown
+
+        return Markdown(results.missing_benchmark(name))
+    from .tables import table as page_table
+
+    return page_table(frame, caption=caption(name, text))
+
+
+def _rows(name: str) -> list[dict] | None:
+    data = results.load_benchmark(name)
+    return None if data is None else data["rows"]
+
+
+def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``frame`` sorted by the columns ``by``, the precisions in their order (fp32 first)."""
+    order = {precision: i for i, precision in enumerate(PRECISIONS)}
+    key = lambda column: column.map(order) if column.name == "precision" else column  # noqa: E731
+    return frame.sort_values(by, key=key, kind="stable").reset_index(drop=True)
+
+
+def _net(model: dict) -> str:
+    """The display label of a recorded model config (a ``ModelConfig`` as a dict)."""
+    return KIND_LABELS[model["weights"] if model.get("residual", True) else "mlp"]
+
+
+# --------------------------------------------------------------------------- recipe_search
+
+
+def recipe_search() -> pd.DataFrame | None:
+    """Every candidate of ``benchmarks/recipe_search.py``, one row each: its stage
+    (screen, then final), net, recipe, training set, and errors on the validation split
+    and the training data; sorted by stage, net and validation error."""
+    rows = _rows("recipe_search")
+    if rows is None:
+        return None
+    frame = pd.DataFrame([{
+        "stage": r["stage"], "net": _net(r["config"]["model"]),
+        "validation error %": 100 * r["validation_error"], "training error %": 100 * r["train_error"],
+        "bias init": r["bias_init"], "weight std": r["w_std"], "schedule": r["schedule"],
+        "peak lr": r["lr"], "weight decay": r["weight_decay"], "epochs": r["epochs"],
+        "training images": r["n_train"], "seconds": r["seconds"]} for r in rows])
+    frame["stage"] = pd.Categorical(frame["stage"], ["screen", "final"], ordered=True)
+    frame = frame.sort_values(["stage", "net", "validation error %"], kind="stable")
+    frame["stage"] = frame["stage"].astype(str)
+    return frame.reset_index(drop=True)
+
+
+def recipe_best() -> pd.DataFrame | None:
+    """Each residual net's best final candidate of the recipe search (lowest validation
+    error), and whether the book trains that net with it."""
+    rows = _rows("recipe_search")
+    if rows is None:
+        return None
+    best = []
+    for kind in ("shared", "variable"):
+        row = search_best(rows, kind)
+        best.append({"net": KIND_LABELS[kind], "peak lr": row["lr"], "weight decay": row["weight_decay"],
+                     "validation error %": 100 * row["validation_error"],
+                     "training error %": 100 * row["train_error"],
+                     "the book's recipe": "yes" if uses_recipe(kind, row) else "no"})
+    return pd.DataFrame(best)
+
+
+def searched_recipes() -> set[str]:
+    """The kinds of the nets that the book trains with their own best recipe of the
+    search (empty where the search's file is not here)."""
+    rows = _rows("recipe_search")
+    if rows is None:
+        return set()
+    return {kind for kind in ("shared", "variable") if uses_recipe(kind, search_best(rows, kind))}
+
+
+def recipe_swap(net: str = "variable", other: str = "shared") -> pd.DataFrame | None:
+    """The ``net``'s validation error in the final stage of the search with its own
+    recipe and with the ``other`` net's (the learning rate and weight decay of each)."""
+    search = recipe_search()
+    if search is None:
+        return None
+    final = search[(search["stage"] == "final") & (search["net"] == KIND_LABELS[net])]
+    out = []
+    for whose in (net, other):
+        recipe = MNIST_RECIPES[whose]
+        match = final[(final["peak lr"] == recipe["lr"]) & (final["weight decay"] == recipe["weight_decay"])]
+        if match.empty:
+            raise ValueError(f"the recipe search has no final {net} run with the {whose} net's recipe: "
+                             "rerun benchmarks/recipe_search.py")
+        out.append({"recipe of": KIND_LABELS[whose], "peak lr": recipe["lr"],
+                    "weight decay": recipe["weight_decay"],
+                    f"{KIND_LABELS[net]}, validation error %": float(match["validation error %"].iloc[0])})
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- longer_training
+
+
+def longer_training() -> pd.DataFrame | None:
+    """The runs of ``benchmarks/longer_training.py`` (full training set, each net's own
+    recipe): net, epochs, precision, seed, final test and training error, minutes."""
+    rows = _rows("longer_training")
+    if rows is None:
+        return None
+    frame = pd.DataFrame([{"net": KIND_LABELS[r["net"]], "epochs": r["epochs"], "precision": r["precision"],
+                           "seed": r["seed"], "test error %": 100 * r["test_error"],
+                           "training error %": 100 * r["train_error"], "minutes": r["seconds"] / 60}
+                          for r in rows])
+    return _sorted(frame, ["net", "epochs", "precision", "seed"])
+
+
+def longer_curves(kind: str = "shared", seed: int = 0) -> pd.DataFrame | None:
+    """Test error per epoch (%) of the ``kind`` net's longer runs of ``seed``, one
+    ``run`` ("15 epochs, bf16") per epoch count and precision."""
+    rows = _rows("longer_training")
+    if rows is None:
+        return None
+    return pd.DataFrame([{"run": f"{r['epochs']} epochs, {r['precision']}", "epoch": e + 1,
+                          "test error %": 100 * err}
+                         for r in rows if (r["net"], r["seed"]) == (kind, seed)
+                         for e, err in enumerate(r["test_error_per_epoch"])])
+
+
+def longer_by_net(epochs: int = 15, precision: str = "bf16") -> pd.DataFrame | None:
+    """Per net, the final test error of its longer runs of ``epochs`` in ``precision``
+    over the seeds: their number, mean, min and max (%)."""
+    runs = longer_training()
+    if runs is None:
+        return None
+    chosen = runs[(runs["epochs"] == epochs) & (runs["precision"] == precision)]
+    if chosen.empty:
+        raise ValueError(f"no recorded longer run of {epochs} epochs in {precision}: "
+                         "rerun benchmarks/longer_training.py")
+    by_net = chosen.groupby("net", sort=False)["test error %"]
+    return pd.DataFrame({"seeds": by_net.count(), "mean %": by_net.mean(), "min %": by_net.min(),
+                         "max %": by_net.max()}).reset_index()
+
+
+def attempts(this_build: dict[str, float], kind: str = "shared") -> pd.DataFrame:
+    """Every error of the ``kind`` net, side by side: ``this_build``'s (name -> test
+    error in %), then the recorded longer runs (each, and the mean over the seeds of the
+    runs with several) and the recipe search's best final candidate (validation error).
+    Columns: ``attempt``, ``error %``, ``error on`` (test or validation) and ``from``
+    (this build, or the benchmark that recorded it)."""
+    rows = [(name, error, "test", THIS_BUILD) for name, error in this_build.items()]
+    longer = longer_training()
+    if longer is not None:
+        mine = longer[longer["net"] == KIND_LABELS[kind]]
+        rows += [(f"{r['epochs']} epochs, {r['precision']}, seed {r['seed']}", r["test error %"], "test",
+                  source("longer_training")) for _, r in mine.iterrows()]
+        for (epochs, precision), runs in mine.groupby(["epochs", "precision"], sort=False):
+            if len(runs) > 1:
+                rows.append((f"{epochs} epochs, {precision}, mean of {len(runs)} seeds",
+                             runs["test error %"].mean(), "test", source("longer_training")))
+    best = recipe_best()
+    if best is not None:
+        error = best.loc[best["net"] == KIND_LABELS[kind], "validation error %"]
+        rows += [("best recipe-search candidate", float(error.iloc[0]), "validation", source("recipe_search"))]
+    return pd.DataFrame(rows, columns=["attempt", "error %", "error on", "from"])
+
+
+# --------------------------------------------------------------------------- throughput
+
+
+def throughput() -> pd.DataFrame | None:
+    """The training steps timed by ``benchmarks/throughput.py`` (batch 128, depth 15,
+    N = 784), one row per net, implementation and precision: samples and GFLOP/s, the
+    rate as a share of the bare GEMMs of the same precision timed right after the step
+    ("paired") and of the run's fastest GEMM window, and the Adam update's share of the
+    step with the ceiling it puts on the first share."""
+    bench = results.load_benchmark("throughput")
+    if bench is None:
+        return None
+    rows = []
+    for kind in ("shared", "variable"):
+        for step, r in bench[kind].items():
+            rows.append({"net": KIND_LABELS[kind], "training step": step.removesuffix(" bf16"),
+                         "precision": r["precision"],
+                         "samples/s": r["samples_per_s"], "GFLOP/s": r["gflops"],
+                         "% of the paired GEMM rate": 100 * r["fraction_of_paired_peak"],
+                         "% of the fastest GEMM rate": 100 * r["fraction_of_best_peak"],
+                         "Adam, % of the step": 100 * r["optimizer_share"],
+                         "ceiling with that Adam, %": 100 * r["optimizer_ceiling"]})
+    return pd.DataFrame(rows)
+
+
+def gemm_peaks() -> dict[str, float] | None:
+    """The fastest bare GEMM rate (GFLOP/s) per precision in the throughput run, at the
+    training batch size: the ``gemm_peaks`` of :func:`resdyn_utils.training.training_cost`."""
+    bench = results.load_benchmark("throughput")
+    return None if bench is None else dict(bench["gemm_peak_gflops"])
+
+
+def cost_frame(cost: dict, peaks: dict[str, float] | None) -> pd.DataFrame:
+    """The cost of this build's models (:func:`resdyn_utils.training.training_cost`)
+    against the floor at the recorded GEMM peaks, in minutes: the wall clock, its split
+    into training steps and evaluation, the floor, and the same matmuls at the float32
+    peak. The ``from`` column says which numbers are this build's."""
+    rows = [("training, as recorded by the runs", cost["minutes"], THIS_BUILD),
+            ("of which the training steps", cost["step_minutes"], THIS_BUILD),
+            ("of which the evaluation after each epoch", cost["eval_minutes"], THIS_BUILD)]
+    if peaks is not None:
+        peak = f"this build's matmuls at the GEMM peak ({source('throughput')})"
+        rows += [("floor: each model's matmuls at its precision's peak", cost["floor_minutes"], peak),
+                 ("the same matmuls at the float32 peak", cost["tflop"] * 1e3 / peaks["fp32"] / 60, peak)]
+    return pd.DataFrame(rows, columns=["time", "minutes", "from"])
+
+
+# --------------------------------------------------------------------------- precision
+
+
+def precision() -> pd.DataFrame | None:
+    """The twins of ``benchmarks/precision.py``: each net and seed of the full profile
+    trained in float32 and in bfloat16 with the same recipe; final test and training
+    error and minutes."""
+    rows = _rows("precision")
+    if rows is None:
+        return None
+    frame = pd.DataFrame([{"net": KIND_LABELS[r["net"]], "seed": r["seed"], "precision": r["precision"],
+                           "test error %": 100 * r["test_error"], "training error %": 100 * r["train_error"],
+                           "minutes": r["seconds"] / 60} for r in rows])
+    return _sorted(frame, ["net", "seed", "precision"])
+
+
+def _twins() -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """:func:`resdyn_utils.training.precision_comparison` of the recorded twins, the nets
+    under their labels and the columns named as percentages."""
+    from .training import precision_comparison
+
+    rows = _rows("precision")
+    if rows is None:
+        return None
+    by_seed, effect = precision_comparison(rows)
+    by_seed = by_seed.rename(columns={"fp32": "fp32 error %", "bf16": "bf16 error %",
+                                      "bf16 - fp32": "bf16 - fp32 %"})
+    effect = effect.rename(columns=lambda column: f"{column} %")
+    label = lambda frame: frame.rename(index=KIND_LABELS, level="net").reset_index()  # noqa: E731
+    return label(by_seed), effect.rename(index=KIND_LABELS).reset_index()
+
+
+def precision_by_seed() -> pd.DataFrame | None:
+    """Test error (%) of each twin pair: one row per net and seed, float32 beside
+    bfloat16, and their difference (in points)."""
+    twins = _twins()
+    return None if twins is None else twins[0]
+
+
+def precision_effect() -> pd.DataFrame | None:
+    """Per net: the mean test-error difference of bfloat16 over float32 beside each
+    precision's range over the seeds (in points): a difference of the order of the seed
+    range is noise."""
+    twins = _twins()
+    return None if twins is None else twins[1]
+
+
+def precision_minutes() -> dict[str, float] | None:
+    """Training minutes of all the twins, per precision."""
+    twins = precision()
+    return None if twins is None else twins.groupby("precision")["minutes"].sum().to_dict()
+
+
+# --------------------------------------------------------------------------- integrity
+
+
+def integrity() -> pd.DataFrame | None:
+    """``benchmarks/integrity.py``: the sha256 check of the four MNIST files beside the
+    whole load (median over its rounds), and the check's share of the load."""
+    bench = results.load_benchmark("integrity")
+    if bench is None:
+        return None
+    return pd.DataFrame([{"MNIST files, MB": bench["megabytes"], "rounds": bench["rounds"],
+                          "sha256 check, s": bench["verify_seconds"], "whole load, s": bench["load_seconds"],
+                          "check, % of the load": 100 * bench["verify_share_of_load"]}])

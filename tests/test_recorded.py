@@ -1,0 +1,176 @@
+"""The recorded benchmark files as tables: columns, percentages, labels, None when missing."""
+
+from __future__ import annotations
+
+import pytest
+
+from resdyn_utils import recorded
+from resdyn_utils.experiments import MNIST_RECIPES
+from resdyn_utils.integrity import CorruptFileError, write_json
+from resdyn_utils.models import KIND_LABELS
+from resdyn_utils.results import BENCHMARKS
+
+SHARED, VARIABLE = KIND_LABELS["shared"], KIND_LABELS["variable"]
+
+
+@pytest.fixture
+def benchmarks(tmp_path, monkeypatch):
+    """A folder outside any repository whose ``benchmarks/`` the loaders read; returns
+    a function that writes ``benchmarks/<name>.json`` (verified, as the scripts do)."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "benchmarks"
+    folder.mkdir()
+    return lambda name, obj: write_json(folder / f"{name}.json", obj)
+
+
+def search_row(stage: str, weights: str, lr: float, weight_decay: float, validation: float, **kw) -> dict:
+    model = {"weights": weights, "residual": True, "bias_init": kw.get("bias_init", -3.0), "w_std": 1.0}
+    return {"stage": stage, "config": {"model": model, "batch_size": 128, "optimizer": "adam"},
+            "bias_init": model["bias_init"], "w_std": 1.0, "schedule": kw.get("schedule", "onecycle"), "lr": lr,
+            "weight_decay": weight_decay, "epochs": 3 if stage == "screen" else 5,
+            "n_train": 10_000 if stage == "screen" else 50_000, "validation_error": validation,
+            "train_error": validation / 2, "seconds": 30.0}
+
+
+def run_row(net: str, seed: int, epochs: int, precision: str, errors: list[float]) -> dict:
+    return {"net": net, "seed": seed, "epochs": epochs, "precision": precision, "lr": 0.01,
+            "test_error": errors[-1], "train_error": 0.001, "seconds": 120.0, "test_error_per_epoch": errors}
+
+
+SHARED_RECIPE, VARIABLE_RECIPE = MNIST_RECIPES["shared"], MNIST_RECIPES["variable"]
+SEARCH = [search_row("final", "shared", SHARED_RECIPE["lr"], SHARED_RECIPE["weight_decay"], 0.0180),
+          search_row("screen", "shared", 1e-3, 0.0, 0.1455, bias_init=0.0, schedule="constant"),
+          search_row("final", "variable", VARIABLE_RECIPE["lr"], VARIABLE_RECIPE["weight_decay"], 0.0169),
+          search_row("final", "variable", SHARED_RECIPE["lr"], SHARED_RECIPE["weight_decay"], 0.0230),
+          search_row("final", "shared", 0.02, 0.0, 0.0209)]
+
+
+def test_every_loader_and_view_is_none_where_its_file_is_missing(benchmarks):
+    for loader in (recorded.recipe_search, recorded.recipe_best, recorded.recipe_swap, recorded.longer_training,
+                   recorded.longer_curves, recorded.longer_by_net, recorded.throughput, recorded.gemm_peaks,
+                   recorded.precision, recorded.precision_by_seed, recorded.precision_effect,
+                   recorded.precision_minutes, recorded.integrity):
+        assert loader() is None, loader.__name__
+    assert recorded.searched_recipes() == set()
+    assert list(recorded.attempts({"seed 0": 2.0})["from"]) == [recorded.THIS_BUILD]
+    note = recorded.table(None, "throughput", "Training steps")
+    assert "benchmarks/throughput.json is not here" in note.data and "run benchmarks/throughput.py" in note.data
+
+
+def test_a_recorded_table_says_so_in_its_caption(benchmarks):
+    benchmarks("integrity", {"megabytes": 55.0, "rounds": 5, "verify_seconds": 0.05, "load_seconds": 0.5,
+                             "verify_share_of_load": 0.1})
+    html = recorded.table(recorded.integrity(), "integrity", "The check beside the load").to_html()
+    assert "The check beside the load (recorded: benchmarks/integrity.py, not this build)" in html
+    with pytest.raises(ValueError, match="unknown benchmark 'speed'"):
+        recorded.caption("speed", "x")
+    assert set(BENCHMARKS) == {"recipe_search", "longer_training", "throughput", "precision", "integrity"}
+
+
+def test_recipe_search_in_percent_by_stage_with_each_nets_best(benchmarks):
+    benchmarks("recipe_search", {"rows": SEARCH})
+    search = recorded.recipe_search()
+    assert list(search.columns[:4]) == ["stage", "net", "validation error %", "training error %"]
+    assert list(search["stage"]) == ["screen", "final", "final", "final", "final"]  # screen first
+    assert list(search["net"]) == [SHARED, SHARED, SHARED, VARIABLE, VARIABLE]
+    assert search["validation error %"].tolist() == pytest.approx([14.55, 1.80, 2.09, 1.69, 2.30])
+    assert search.loc[0, "training images"] == 10_000 and search.loc[0, "schedule"] == "constant"
+    best = recorded.recipe_best().set_index("net")
+    assert best.loc[SHARED, "validation error %"] == pytest.approx(1.80)
+    assert best.loc[VARIABLE, "peak lr"] == VARIABLE_RECIPE["lr"]
+    assert set(best["the book's recipe"]) == {"yes"} and recorded.searched_recipes() == {"shared", "variable"}
+    swap = recorded.recipe_swap()
+    assert list(swap["recipe of"]) == [VARIABLE, SHARED]
+    assert swap[f"{VARIABLE}, validation error %"].tolist() == pytest.approx([1.69, 2.30])
+
+
+def test_a_search_whose_best_is_not_the_books_recipe_says_no(benchmarks):
+    rows = SEARCH + [search_row("final", "variable", 0.003, 0.0, 0.0150)]
+    benchmarks("recipe_search", {"rows": rows})
+    best = recorded.recipe_best().set_index("net")
+    assert best.loc[VARIABLE, "the book's recipe"] == "no" and best.loc[SHARED, "the book's recipe"] == "yes"
+    assert recorded.searched_recipes() == {"shared"}
+
+
+def test_longer_training_runs_curves_and_the_nets_after_15_epochs(benchmarks):
+    benchmarks("longer_training", {"rows": [
+        run_row("shared", 0, 2, "bf16", [0.05, 0.02]), run_row("shared", 0, 2, "fp32", [0.04, 0.03]),
+        run_row("shared", 1, 2, "bf16", [0.05, 0.01]), run_row("variable", 0, 2, "bf16", [0.03, 0.015])]})
+    runs = recorded.longer_training()
+    assert list(runs.columns) == ["net", "epochs", "precision", "seed", "test error %", "training error %",
+                                  "minutes"]
+    assert list(runs["precision"][:3]) == ["fp32", "bf16", "bf16"] and runs.loc[0, "minutes"] == 2.0
+    assert runs.loc[0, "test error %"] == pytest.approx(3.0)
+    curves = recorded.longer_curves()
+    assert set(curves["run"]) == {"2 epochs, bf16", "2 epochs, fp32"}
+    assert curves["test error %"].tolist() == pytest.approx([5.0, 2.0, 4.0, 3.0])
+    by_net = recorded.longer_by_net(2, "bf16").set_index("net")
+    assert by_net.loc[SHARED].tolist() == pytest.approx([2, 1.5, 1.0, 2.0])  # seeds, mean, min, max
+    assert by_net.loc[VARIABLE, "seeds"] == 1
+    with pytest.raises(ValueError, match="no recorded longer run of 15 epochs"):
+        recorded.longer_by_net(15, "bf16")
+    attempts = recorded.attempts({"seed 0": 1.9})
+    assert attempts.loc[0].tolist() == ["seed 0", 1.9, "test", recorded.THIS_BUILD]
+    assert set(attempts["from"][1:]) == {"recorded: benchmarks/longer_training.py"}
+    assert "2 epochs, bf16, mean of 2 seeds" in set(attempts["attempt"])
+
+
+def throughput_step(precision: str, fraction: float) -> dict:
+    return {"precision": precision, "samples_per_s": 3000.0, "gflops": 150.0, "fraction_of_paired_peak": fraction,
+            "fraction_of_best_peak": fraction - 0.1, "optimizer_share": 0.02, "optimizer_ceiling": 0.98,
+            "paired_peak_gflops": 170.0}
+
+
+def test_throughput_in_percent_and_the_gemm_peaks(benchmarks):
+    steps = {"hand-written": throughput_step("fp32", 0.9), "hand-written bf16": throughput_step("bf16", 0.7)}
+    benchmarks("throughput", {"shared": steps, "variable": steps, "gemm_peak_gflops": {"fp32": 180.0, "bf16": 360.0}})
+    frame = recorded.throughput()
+    assert len(frame) == 4 and list(frame["net"]) == [SHARED, SHARED, VARIABLE, VARIABLE]
+    assert list(frame["training step"]) == ["hand-written"] * 4 and list(frame["precision"][:2]) == ["fp32", "bf16"]
+    assert frame.loc[0, "% of the paired GEMM rate"] == pytest.approx(90.0)
+    assert frame.loc[0, "% of the fastest GEMM rate"] == pytest.approx(80.0)
+    assert frame.loc[0, "Adam, % of the step"] == pytest.approx(2.0)
+    assert frame.loc[0, "ceiling with that Adam, %"] == pytest.approx(98.0)
+    assert recorded.gemm_peaks() == {"fp32": 180.0, "bf16": 360.0}
+
+
+def test_precision_twins_pair_each_seed(benchmarks):
+    benchmarks("precision", {"rows": [
+        run_row("shared", 0, 5, "bf16", [0.018]), run_row("shared", 0, 5, "fp32", [0.020]),
+        run_row("shared", 1, 5, "fp32", [0.016]), run_row("shared", 1, 5, "bf16", [0.017])]})
+    twins = recorded.precision()
+    assert list(twins["precision"]) == ["fp32", "bf16", "fp32", "bf16"]
+    by_seed = recorded.precision_by_seed()
+    assert list(by_seed.columns) == ["net", "seed", "fp32 error %", "bf16 error %", "bf16 - fp32 %"]
+    assert by_seed["bf16 - fp32 %"].tolist() == pytest.approx([-0.2, 0.1])
+    effect = recorded.precision_effect().iloc[0]
+    assert effect["net"] == SHARED and effect["mean bf16 - fp32 %"] == pytest.approx(-0.05)
+    assert effect["seed range fp32 %"] == pytest.approx(0.4) and effect["seed range bf16 %"] == pytest.approx(0.1)
+    assert recorded.precision_minutes() == {"bf16": 4.0, "fp32": 4.0}
+
+
+def test_integrity_share_in_percent(benchmarks):
+    benchmarks("integrity", {"megabytes": 55.0, "rounds": 5, "verify_seconds": 0.05, "load_seconds": 0.5,
+                             "verify_share_of_load": 0.1})
+    row = recorded.integrity().iloc[0]
+    assert row["check, % of the load"] == pytest.approx(10.0) and row["sha256 check, s"] == 0.05
+
+
+def test_a_damaged_recorded_file_raises_instead_of_showing(benchmarks, tmp_path):
+    benchmarks("integrity", {"megabytes": 55.0, "rounds": 5, "verify_seconds": 0.05, "load_seconds": 0.5,
+                             "verify_share_of_load": 0.1})
+    path = tmp_path / "benchmarks" / "integrity.json"
+    path.write_text(path.read_text().replace("55.0", "56.0"))
+    with pytest.raises(CorruptFileError, match="integrity.json"):
+        recorded.integrity()
+
+
+def test_the_cost_frame_tells_this_builds_time_from_the_floor_at_the_recorded_peak():
+    cost = {"models": 2, "tflop": 18.0, "minutes": 10.0, "step_minutes": 8.0, "eval_minutes": 2.0,
+            "floor_minutes": 1.0}
+    frame = recorded.cost_frame(cost, {"fp32": 100.0, "bf16": 200.0})
+    assert list(frame.columns) == ["time", "minutes", "from"]
+    assert frame["minutes"].tolist() == pytest.approx([10.0, 8.0, 2.0, 1.0, 3.0])  # 18e3 GFLOP / 100 / 60
+    assert set(frame["from"][:3]) == {recorded.THIS_BUILD}
+    assert all("recorded: benchmarks/throughput.py" in f for f in frame["from"][3:])
+    assert len(recorded.cost_frame({k: v for k, v in cost.items() if k != "floor_minutes"}, None)) == 3
