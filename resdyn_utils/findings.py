@@ -22,6 +22,10 @@ ORDER = ("reproduced", "partly reproduced", "mixed over seeds", "not reproduced"
 QUICK_NOTE = ("This is a quick build, a smoke test on small subsets and few epochs: the verdicts below "
               "are what the rules say about these small runs, not the reproduction. The full build "
               "grades the paper's settings.")
+#: The quick build's note in a chapter that grades no claim (``verdicts=None``).
+QUICK_NUMBERS_NOTE = ("This is a quick build, a smoke test on small subsets and few epochs: the numbers of "
+                      "this build below are not those of the full build.")
+NO_CLAIM = "This chapter grades no claim of the paper itself."
 
 
 def glue_key(chapter: str) -> str:
@@ -40,7 +44,7 @@ def tally(verdicts: pd.DataFrame) -> str:
     """One sentence: how many of the chapter's paper claims got each verdict."""
     papers = verdicts[verdicts["kind"] == "paper claim"]
     if papers.empty:
-        return "This chapter grades no claim of the paper itself."
+        return NO_CLAIM
     counts = Counter(_measured(papers))
     parts = [f"{counts[v]} {v}" for v in ORDER if counts.get(v)] + \
             [f"{n} {v}" for v, n in counts.items() if v not in ORDER]
@@ -63,16 +67,21 @@ def claim_lines(verdicts: pd.DataFrame) -> list[str]:
     return lines
 
 
-def findings(verdicts: pd.DataFrame, facts: Sequence[str] = (), profile: str = "full") -> tuple[str, str]:
+def findings(verdicts: pd.DataFrame | None, facts: Sequence[str] = (), profile: str = "full") -> tuple[str, str]:
     """``(box, summary)`` in Markdown: the box holds the chapter's main numbers and the
-    tally; the summary adds one line per claim."""
+    tally; the summary adds one line per claim. ``verdicts=None``: a chapter that grades
+    no claim (an appendix); box and summary hold its numbers and say so."""
+    if verdicts is None:
+        head = [QUICK_NUMBERS_NOTE] if profile == "quick" else []
+        box = "\n\n".join(head + ([" ".join(facts)] if facts else []) + [NO_CLAIM])
+        return box, box
     head = [QUICK_NOTE] if profile == "quick" else []
     box = "\n\n".join(head + [" ".join(facts), tally(verdicts)] if facts else head + [tally(verdicts)])
     summary = "\n\n".join([box, "\n".join(claim_lines(verdicts))])
     return box, summary
 
 
-def publish(chapter: str, verdicts: pd.DataFrame, facts: Sequence[str] = (), profile: str = "full"):
+def publish(chapter: str, verdicts: pd.DataFrame | None, facts: Sequence[str] = (), profile: str = "full"):
     """Glue the chapter's findings box (shown at the top of the page) and return its
     summary for display (the end of the page)."""
     from IPython.display import Markdown

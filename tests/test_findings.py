@@ -42,3 +42,11 @@ def test_a_chapter_with_only_failures_says_so():
     verdicts = table(("A", "paper claim", "not reproduced"))
     box, _ = findings.findings(verdicts)
     assert box == "The one claim of the paper graded here: not reproduced."
+
+
+def test_a_chapter_without_verdicts_holds_its_numbers_and_says_it_grades_no_claim():
+    box, summary = findings.findings(None, ["Training took 3.0 min.", "The floor is 1.0 min."], profile="full")
+    assert box == summary == "Training took 3.0 min. The floor is 1.0 min.\n\n" + findings.NO_CLAIM
+    quick, _ = findings.findings(None, profile="quick")
+    assert quick == findings.QUICK_NUMBERS_NOTE + "\n\n" + findings.NO_CLAIM
+    assert "verdict" not in quick
