@@ -17,6 +17,7 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 from scipy.integrate import solve_ivp
 
@@ -144,6 +145,37 @@ def fixed_points(W: np.ndarray, tol: float = 1e-9, max_n: int = 10) -> list[Fixe
             continue
         found.setdefault(tuple(np.round(y, 8)), y)
     return [analyse_point(y, W, tol) for y in found.values()]
+
+
+def point_text(y: np.ndarray, decimals: int = 3) -> str:
+    """A point or a vector for a table or a sentence, rounded: ``(0, 0.131, 1)``."""
+    values = (round(float(v), decimals) for v in np.ravel(np.real(y)))
+    return "(" + ", ".join(f"{v + 0.0:g}" for v in values) + ")"  # + 0.0: no "-0"
+
+
+def matrix_latex(matrix: np.ndarray, name: str, decimals: int = 3) -> str:
+    r"""``matrix`` rounded, as a displayed equation ``$$ name = \begin{pmatrix} ...
+    \end{pmatrix} $$`` for a Markdown cell."""
+    rows = [" & ".join(f"{round(float(v), decimals) + 0.0:g}" for v in row) for row in np.atleast_2d(matrix)]
+    return f"$$ {name} = \\begin{{pmatrix}} " + r" \\ ".join(rows) + r" \end{pmatrix} $$"
+
+
+def fixed_point_table(points: list[FixedPoint], decimals: int = 3) -> pd.DataFrame:
+    """One row per fixed point, for the page: the point ``y*``, its stability and the
+    real parts of the Jacobian's eigenvalues there (as text, see :func:`point_text`)."""
+    return pd.DataFrame([{"y*": point_text(p.y, decimals), "stability": p.stability,
+                          "eigenvalues (real part)": point_text(p.eigenvalues, decimals)}
+                         for p in points], columns=["y*", "stability", "eigenvalues (real part)"])
+
+
+def describe_stability(points: list[FixedPoint]) -> str:
+    """How many of ``points`` are of each stability, in words, in the order of
+    :data:`STABILITY`: ``"1 stable, 6 saddles and 2 unstable"``; ``"none"`` if empty."""
+    counts = [(sum(p.stability == kind for p in points), kind) for kind in STABILITY]
+    parts = [f"{n} {kind}{'s' if kind == 'saddle' and n != 1 else ''}" for n, kind in counts if n]
+    if not parts:
+        return "none"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 @dataclass

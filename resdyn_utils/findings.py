@@ -55,6 +55,29 @@ def tally(verdicts: pd.DataFrame) -> str:
     return f"Of the {n} claims of the paper graded here: {listed}."
 
 
+def seed_tally(verdicts: pd.DataFrame, claim_id: str, noun: str = "seed") -> str:
+    """How the seeds (or nets: ``noun``) of one claim were graded, for a sentence:
+    ``"partly reproduced (seed 0)"`` for one, ``"reproduced in all 3 seeds"``, or
+    ``"reproduced in 2 of 3 seeds and not reproduced in 1"``; the tiers in the order of
+    :data:`ORDER`. A claim graded on all seeds at once gives its one verdict."""
+    row = verdicts.set_index("id").loc[claim_id]
+    per_seed = row["per seed"]
+    if not per_seed:
+        return row["measured verdict"]
+    words = [v["verdict"].split(":")[0] for v in per_seed]
+    if len(per_seed) == 1:
+        seed = per_seed[0]["seed"]
+        return f"{words[0]} ({f'{noun} ' if isinstance(seed, int) else ''}{seed})"
+    counts = Counter(words)
+    rank = lambda w: ORDER.index(verdict_word(w)) if verdict_word(w) in ORDER else len(ORDER)  # noqa: E731
+    tiers = sorted(counts, key=rank)
+    n = len(per_seed)
+    if len(tiers) == 1:
+        return f"{tiers[0]} in all {n} {noun}s"
+    parts = [f"{tiers[0]} in {counts[tiers[0]]} of {n} {noun}s"] + [f"{w} in {counts[w]}" for w in tiers[1:]]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def claim_lines(verdicts: pd.DataFrame) -> list[str]:
     """One Markdown bullet per claim: the verdict, the claim and what we measured."""
     words = _measured(verdicts)

@@ -158,3 +158,28 @@ def test_first_order_ratio_is_small_for_small_weights_and_refuses_variable_nets(
     assert small.shape == (5,) and small.max() < 0.05 and large.max() > 5 * small.max()
     with pytest.raises(ValueError, match="shared weights only"):
         dynamics.first_order_ratio(ResidualNet(ModelConfig(3, 3, 6, 2, "variable")), inputs)
+
+
+def test_point_text_rounds_without_negative_zero():
+    assert dynamics.point_text(np.array([0.0, -1e-9, 0.98312, 1.0])) == "(0, 0, 0.983, 1)"
+    assert dynamics.point_text(np.array([-2.4191, 12.0]), decimals=2) == "(-2.42, 12)"
+
+
+def test_fixed_point_table_has_one_row_per_point_and_counts_in_words():
+    W = np.diag([-1.0, 2.0])  # at a corner, unit i's eigenvalue is (1 - 2 y_i) w_ii y_i
+    points = dynamics.fixed_points(W)
+    table = dynamics.fixed_point_table(points)
+    assert list(table.columns) == ["y*", "stability", "eigenvalues (real part)"]
+    assert len(table) == len(points) and set(table["y*"]) >= {"(0, 0)", "(1, 1)"}
+    row = table.set_index("y*").loc["(1, 1)"]
+    assert row["stability"] == "saddle" and row["eigenvalues (real part)"] == "(1, -2)"
+    assert dynamics.describe_stability(points) == "1 saddle and 3 non-hyperbolic"
+    assert dynamics.describe_stability([]) == "none"
+    point = lambda kind: dynamics.FixedPoint(np.zeros(2), np.zeros(2), kind)  # noqa: E731
+    kinds = ["saddle", "stable", "unstable", "saddle"]
+    assert dynamics.describe_stability([point(k) for k in kinds]) == "1 stable, 2 saddles and 1 unstable"
+
+
+def test_matrix_latex_rounds_each_entry_in_its_row():
+    latex = dynamics.matrix_latex(np.array([[-2.4191, -1e-7], [1.0, 0.5]]), "W")
+    assert latex == r"$$ W = \begin{pmatrix} -2.419 & 0 \\ 1 & 0.5 \end{pmatrix} $$"

@@ -50,3 +50,18 @@ def test_a_chapter_without_verdicts_holds_its_numbers_and_says_it_grades_no_clai
     quick, _ = findings.findings(None, profile="quick")
     assert quick == findings.QUICK_NUMBERS_NOTE + "\n\n" + findings.NO_CLAIM
     assert "verdict" not in quick
+
+
+def test_seed_tally_counts_each_claims_seeds_in_words():
+    fig4 = claims.CLAIM_IDS["E2.fig4"]  # reproduced from 9 of 10 classes, partly from 6
+
+    def graded(*wins: int) -> dict:
+        return claims.grade_claim(fig4, [{"seed": s, "wins (b), signed K": w, "wins (b), |K|": w}
+                                         for s, w in enumerate(wins)], "full")
+
+    verdicts = pd.DataFrame([dict(graded(9), id="one"), dict(graded(9, 10, 7), id="mixed"),
+                             dict(graded(2, 9, 3), id="worse"), dict(graded(10, 9), id="all")])
+    assert findings.seed_tally(verdicts, "one") == "reproduced (seed 0)"
+    assert findings.seed_tally(verdicts, "mixed") == "reproduced in 2 of 3 seeds and partly reproduced in 1"
+    assert findings.seed_tally(verdicts, "worse") == "reproduced in 1 of 3 seeds and not reproduced in 2"
+    assert findings.seed_tally(verdicts, "all", noun="net") == "reproduced in all 2 nets"
