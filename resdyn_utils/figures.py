@@ -298,6 +298,22 @@ def by_model(frame: pd.DataFrame, x: str, y: str, title: str, ax=None, logy: boo
     return fig
 
 
+def step_rates(rates: pd.DataFrame | None):
+    """Horizontal bars: the GFLOP/s of each training step beside those of the bare GEMMs
+    of its precision timed right after it. ``rates`` has columns ``step``, ``measured``
+    and ``GFLOP/s`` (:func:`resdyn_utils.recorded.step_rates`); ``None`` (no recorded
+    run, e.g. on Colab) draws an empty axis saying so."""
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.8))
+    if rates is None:
+        ax.text(0.5, 0.5, "no recorded runs", ha="center", va="center", transform=ax.transAxes)
+    else:
+        sns.barplot(data=rates, y="step", x="GFLOP/s", hue="measured", orient="h", ax=ax)
+        ax.legend(fontsize=8, ncol=2, loc="lower left", bbox_to_anchor=(0, 1), frameon=False)
+    ax.set(xlabel="GFLOP/s (matmul work per second)", ylabel="")
+    fig.tight_layout()
+    return fig
+
+
 def noise_accuracy(sweep: pd.DataFrame, reference: Sequence[float] = ()):
     """Accuracy against the noise level, unclamped and clamped side by side; dotted lines
     mark the ``reference`` levels."""

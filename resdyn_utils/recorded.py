@@ -37,16 +37,17 @@ def caption(name: str, text: str) -> str:
     return f"{text} ({source(name)}, not this build)"
 
 
-def table(frame: pd.DataFrame | None, name: str, text: str):
+def table(frame: pd.DataFrame | None, name: str, text: str, columns: list[str] | None = None):
     """A recorded table for the page (:func:`resdyn_utils.tables.table`), captioned as
-    recorded by ``benchmarks/<name>.py``; where the file is not here, a note saying so."""
+    recorded by ``benchmarks/<name>.py``, optionally of some ``columns`` only; where the
+    file is not here (``frame`` is None), a note saying so."""
     if frame is None:
         from IPython.display import Markdown
 
         return Markdown(results.missing_benchmark(name))
     from .tables import table as page_table
 
-    return page_table(frame, caption=caption(name, text))
+    return page_table(frame if columns is None else frame[columns], caption=caption(name, text))
 
 
 def _rows(name: str) -> list[dict] | None:
@@ -86,6 +87,45 @@ def recipe_search() -> pd.DataFrame | None:
     frame = frame.sort_values(["stage", "net", "validation error %"], kind="stable")
     frame["stage"] = frame["stage"].astype(str)
     return frame.reset_index(drop=True)
+
+
+#: The columns of :func:`recipe_search` that are results, not settings of a candidate.
+RECIPE_RESULTS = ["validation error %", "training error %", "seconds"]
+
+
+def recipe_stage(stage: str) -> pd.DataFrame | None:
+    """The candidates of one stage of the recipe search ("screen" or "final"): the
+    settings in which they differ, then their errors and seconds. The settings they
+    share are :func:`recipe_stage_common`."""
+    search = recipe_search()
+    if search is None:
+        return None
+    rows = search[search["stage"] == stage].drop(columns="stage").reset_index(drop=True)
+    if rows.empty:
+        raise ValueError(f"the recipe search has no stage {stage!r}; its stages: screen, final")
+    settings = [c for c in rows.columns if c not in RECIPE_RESULTS and rows[c].nunique() > 1]
+    return rows[settings + RECIPE_RESULTS]
+
+
+def recipe_stage_common(stage: str) -> str | None:
+    """The settings every candidate of a stage shares, in words ("net ResNet, shared W,
+    weight decay 0, epochs 3, training images 10000")."""
+    search = recipe_search()
+    if search is None:
+        return None
+    rows = search[search["stage"] == stage].drop(columns=["stage", *RECIPE_RESULTS])
+    return _words({c: rows[c].iloc[0] for c in rows.columns if rows[c].nunique() == 1})
+
+
+def recipe_settings(row: pd.Series) -> str:
+    """A candidate's settings in words ("bias init -3, schedule onecycle, peak lr 0.01"):
+    every field of a :func:`recipe_stage` row but its results."""
+    return _words({c: row[c] for c in row.index if c not in RECIPE_RESULTS})
+
+
+def _words(values: dict) -> str:
+    return ", ".join(f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+                     for name, value in values.items())
 
 
 def recipe_best() -> pd.DataFrame | None:
@@ -216,12 +256,24 @@ def throughput() -> pd.DataFrame | None:
         for step, r in bench[kind].items():
             rows.append({"net": KIND_LABELS[kind], "training step": step.removesuffix(" bf16"),
                          "precision": r["precision"],
-                         "samples/s": r["samples_per_s"], "GFLOP/s": r["gflops"],
+                         "samples/s": round(r["samples_per_s"]), "GFLOP/s": r["gflops"],
+                         "paired GEMMs, GFLOP/s": r["paired_peak_gflops"],
                          "% of the paired GEMM rate": 100 * r["fraction_of_paired_peak"],
                          "% of the fastest GEMM rate": 100 * r["fraction_of_best_peak"],
                          "Adam, % of the step": 100 * r["optimizer_share"],
                          "ceiling with that Adam, %": 100 * r["optimizer_ceiling"]})
     return pd.DataFrame(rows)
+
+
+def step_rates() -> pd.DataFrame | None:
+    """The throughput run in long form for a figure: per training step ("ResNet, shared
+    W, hand-written, bf16"), its GFLOP/s and those of its paired GEMMs (``measured``)."""
+    steps = throughput()
+    if steps is None:
+        return None
+    rates = pd.DataFrame({"step": steps["net"] + ", " + steps["training step"] + ", " + steps["precision"],
+                          "training step": steps["GFLOP/s"], "paired GEMMs": steps["paired GEMMs, GFLOP/s"]})
+    return rates.melt(id_vars="step", var_name="measured", value_name="GFLOP/s")
 
 
 def gemm_peaks() -> dict[str, float] | None:

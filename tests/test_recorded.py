@@ -46,11 +46,12 @@ SEARCH = [search_row("final", "shared", SHARED_RECIPE["lr"], SHARED_RECIPE["weig
 
 
 def test_every_loader_and_view_is_none_where_its_file_is_missing(benchmarks):
-    for loader in (recorded.recipe_search, recorded.recipe_best, recorded.recipe_swap, recorded.longer_training,
+    for loader in (recorded.recipe_search, lambda: recorded.recipe_stage("screen"),
+                   lambda: recorded.recipe_stage_common("final"), recorded.step_rates, recorded.recipe_best, recorded.recipe_swap, recorded.longer_training,
                    recorded.longer_curves, recorded.longer_by_net, recorded.throughput, recorded.gemm_peaks,
                    recorded.precision, recorded.precision_by_seed, recorded.precision_effect,
                    recorded.precision_minutes, recorded.integrity):
-        assert loader() is None, loader.__name__
+        assert loader() is None, loader
     assert recorded.searched_recipes() == set()
     assert list(recorded.attempts({"seed 0": 2.0})["from"]) == [recorded.THIS_BUILD]
     note = recorded.table(None, "throughput", "Training steps")
@@ -79,6 +80,17 @@ def test_recipe_search_in_percent_by_stage_with_each_nets_best(benchmarks):
     assert best.loc[SHARED, "validation error %"] == pytest.approx(1.80)
     assert best.loc[VARIABLE, "peak lr"] == VARIABLE_RECIPE["lr"]
     assert set(best["the book's recipe"]) == {"yes"} and recorded.searched_recipes() == {"shared", "variable"}
+    screen = recorded.recipe_stage("screen")  # one candidate: no setting differs
+    assert list(screen.columns) == ["validation error %", "training error %", "seconds"]
+    final = recorded.recipe_stage("final")
+    assert list(final.columns) == ["net", "peak lr", "weight decay", "validation error %", "training error %",
+                                   "seconds"]
+    assert recorded.recipe_stage_common("final") == (
+        "bias init -3, weight std 1, schedule onecycle, epochs 5, training images 50000")
+    assert recorded.recipe_stage_common("screen").startswith(f"net {SHARED}, bias init 0, weight std 1")
+    assert recorded.recipe_settings(final.iloc[0]) == f"net {SHARED}, peak lr 0.01, weight decay 0.0001"
+    with pytest.raises(ValueError, match="no stage 'warmup'"):
+        recorded.recipe_stage("warmup")
     swap = recorded.recipe_swap()
     assert list(swap["recipe of"]) == [VARIABLE, SHARED]
     assert swap[f"{VARIABLE}, validation error %"].tolist() == pytest.approx([1.69, 2.30])
@@ -132,6 +144,31 @@ def test_throughput_in_percent_and_the_gemm_peaks(benchmarks):
     assert frame.loc[0, "Adam, % of the step"] == pytest.approx(2.0)
     assert frame.loc[0, "ceiling with that Adam, %"] == pytest.approx(98.0)
     assert recorded.gemm_peaks() == {"fp32": 180.0, "bf16": 360.0}
+    html = recorded.table(frame, "throughput", "Steps", columns=["net", "samples/s"]).to_html()
+    assert "samples/s" in html and "GFLOP" not in html
+    rates = recorded.step_rates()
+    assert len(rates) == 8 and set(rates["measured"]) == {"training step", "paired GEMMs"}
+    assert rates.loc[0, "step"] == f"{SHARED}, hand-written, fp32" and rates.loc[0, "GFLOP/s"] == 150.0
+    assert rates[rates["measured"] == "paired GEMMs"]["GFLOP/s"].tolist() == [170.0] * 4
+
+
+def test_the_step_rates_figure_draws_a_bar_per_step_and_measure_within_the_column():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from resdyn_utils import figures
+
+    rates = pd.DataFrame({"step": ["a", "b", "a", "b"], "measured": ["training step"] * 2 + ["paired GEMMs"] * 2,
+                          "GFLOP/s": [100.0, 150.0, 180.0, 190.0]})
+    fig = figures.step_rates(rates)
+    assert fig.get_size_inches()[0] <= figures.PAGE_WIDTH
+    widths = sorted(round(p.get_width()) for p in fig.axes[0].patches if p.get_width() > 0)
+    assert widths == [100, 150, 180, 190]
+    assert "GFLOP/s" in fig.axes[0].get_xlabel()
+    empty = figures.step_rates(None)
+    assert [t.get_text() for t in empty.axes[0].texts] == ["no recorded runs"]
 
 
 def test_precision_twins_pair_each_seed(benchmarks):
