@@ -258,8 +258,8 @@ def throughput() -> pd.DataFrame | None:
                          "precision": r["precision"],
                          "samples/s": round(r["samples_per_s"]), "GFLOP/s": r["gflops"],
                          "paired GEMMs, GFLOP/s": r["paired_peak_gflops"],
-                         "% of the paired GEMM rate": 100 * r["fraction_of_paired_peak"],
-                         "% of the fastest GEMM rate": 100 * r["fraction_of_best_peak"],
+                         "% of paired GEMM rate": 100 * r["fraction_of_paired_peak"],
+                         "% of best GEMM rate": 100 * r["fraction_of_best_peak"],
                          "Adam, % of the step": 100 * r["optimizer_share"],
                          "ceiling with that Adam, %": 100 * r["optimizer_ceiling"]})
     return pd.DataFrame(rows)
@@ -287,12 +287,13 @@ def cost_frame(cost: dict, peaks: dict[str, float] | None) -> pd.DataFrame:
     """The cost of this build's models (:func:`resdyn_utils.training.training_cost`)
     against the floor at the recorded GEMM peaks, in minutes: the wall clock, its split
     into training steps and evaluation, the floor, and the same matmuls at the float32
-    peak. The ``from`` column says which numbers are this build's."""
+    peak (GEMM peaks recorded by ``benchmarks/throughput.py``). The ``from`` column
+    says which numbers are this build's alone."""
     rows = [("training, as recorded by the runs", cost["minutes"], THIS_BUILD),
             ("of which the training steps", cost["step_minutes"], THIS_BUILD),
             ("of which the evaluation after each epoch", cost["eval_minutes"], THIS_BUILD)]
     if peaks is not None:
-        peak = f"this build's matmuls at the GEMM peak ({source('throughput')})"
+        peak = "this build's FLOPs at the recorded GEMM peak"
         rows += [("floor: each model's matmuls at its precision's peak", cost["floor_minutes"], peak),
                  ("the same matmuls at the float32 peak", cost["tflop"] * 1e3 / peaks["fp32"] / 60, peak)]
     return pd.DataFrame(rows, columns=["time", "minutes", "from"])
