@@ -45,12 +45,15 @@ def badge_source(url: str, branch: str, notebook: str) -> str:
 def setup_source(url: str, branch: str) -> str:
     """The setup cell: install the helper package from the repository when it is missing."""
     return "\n".join([
-        "# Colab (or any environment without the helper package): install resdyn_utils, nothing else.",
+        "# Colab (or any environment without the helper package):",
+        "# install resdyn_utils, nothing else.",
         "import importlib.util, os, subprocess, sys",
         "",
         'if importlib.util.find_spec("resdyn_utils") is None:',
-        f'    source = os.environ.get("{SOURCE_ENV}", "git+{url}@{branch}")',
-        '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", source], check=True)',
+        f'    source = os.environ.get("{SOURCE_ENV}",',
+        f'                            "git+{url}@{branch}")',
+        '    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]',
+        "    subprocess.run([*pip, source], check=True)",
     ])
 
 

@@ -45,7 +45,8 @@ def test_a_changed_url_is_caught_and_synced(tmp_path):
     cells = nbformat.read(notebook, as_version=4).cells
     assert "github.com/someone/fork/blob/main/book/theory.ipynb" not in cells[0].source  # Colab's URL form
     assert "colab.research.google.com/github/someone/fork/blob/main/book/theory.ipynb" in cells[0].source
-    assert "git+https://github.com/someone/fork@main" in cells[3].source
+    setup = next(c for c in cells if "colab-setup" in c.metadata.get("tags", []))
+    assert "git+https://github.com/someone/fork@main" in setup.source
     assert not colab.sync(tmp_path, notebook)  # idempotent
 
 
