@@ -376,8 +376,9 @@ def _fig3_rule(m: dict, c: dict) -> Grade:
 
     layer = spread_layer(profile, c["negligible"])
     q90 = spread_layer(m["q90 std per layer"], c["negligible"])
+    since = lambda t: f"from layer {t}" if t else "never"  # noqa: E731
     return Grade(verdict, f"max std {first:.3f} at layer 1, {last:.1e} at layer {len(profile)}; below "
-                          f"{c['negligible']:g} from layer {layer or 'never'} (90% of units: {q90 or 'never'})",
+                          f"{c['negligible']:g}: {since(layer)} (90% of units: {since(q90)})",
                  min(abs(first - c["transient"]), abs(last - c["negligible"])))
 
 

@@ -65,7 +65,7 @@ def class_trajectories(values: np.ndarray, labels: Sequence[str], title: str, yl
     """Curves per class and unit: ``values`` (classes, T, N), optional ODE overlay (same shape)."""
     n_cls, T, N = values.shape
     layers = np.arange(1, T + 1) if layers is None else layers
-    fig, axes = plt.subplots(1, N, figsize=(PAGE_WIDTH, 2.8 if N > 1 else 3.4), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(1, N, figsize=(PAGE_WIDTH, 3.3 if N > 1 else 3.9), sharex=True, squeeze=False)
     palette = sns.color_palette("deep", n_cls)
     for i, ax in enumerate(axes[0]):
         for c in range(n_cls):
@@ -75,9 +75,10 @@ def class_trajectories(values: np.ndarray, labels: Sequence[str], title: str, yl
         ax.set_title(f"unit {i + 1}")
         ax.set_xlabel("layer t")
     axes[0][0].set_ylabel(ylabel)
-    axes[0][-1].legend(fontsize=8, loc="best")
+    handles, names = axes[0][-1].get_legend_handles_labels()  # below the panels, off the data
+    fig.legend(handles, names, loc="lower center", ncol=min(len(names), 4), fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
@@ -99,7 +100,8 @@ def phase_portrait(W: np.ndarray, y0: np.ndarray | None = None, t_max: float = 3
     ax.streamplot(Y1, Y2, U, V, color=speed, cmap="Blues", density=1.0, linewidth=0.8)
     for fp in dynamics.fixed_points(W):
         marker, color = STABILITY_MARKERS[fp.stability]
-        ax.plot(*fp.y, marker=marker, color=color, mec="black", ms=10, ls="none", label=fp.stability)
+        ax.plot(*fp.y, marker=marker, color=color, mec="black", ms=10, ls="none", label=fp.stability,
+                clip_on=False, zorder=5)  # corner points whole, above the flow
     if y0 is not None:
         _, traj = dynamics.integrate(np.asarray(y0, float), W, t_max, t_eval=np.linspace(0, t_max, 300))
         ax.plot(traj[:, 0], traj[:, 1], color="tab:red", lw=2, label="trajectory")
@@ -108,7 +110,7 @@ def phase_portrait(W: np.ndarray, y0: np.ndarray | None = None, t_max: float = 3
     unique = dict(zip(names, handles))
     ax.legend(unique.values(), unique.keys(), loc="upper right", fontsize=8, framealpha=0.9)
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="$y_1$", ylabel="$y_2$", aspect="equal")
-    ax.set_title(f"W = [[{W[0, 0]:.2g}, {W[0, 1]:.2g}], [{W[1, 0]:.2g}, {W[1, 1]:.2g}]]")
+    ax.set_title(f"W = [[{W[0, 0]:.2g}, {W[0, 1]:.2g}], [{W[1, 0]:.2g}, {W[1, 1]:.2g}]]", pad=10)
     fig.tight_layout()
     return fig
 
@@ -118,10 +120,12 @@ def phase_portraits(systems: dict[str, np.ndarray], y0: np.ndarray | None = None
     fig, axes = plt.subplots(1, len(systems), figsize=(PAGE_WIDTH, PAGE_WIDTH / len(systems) + 0.9))
     for ax, (name, W) in zip(np.atleast_1d(axes), systems.items()):
         phase_portrait(W, y0, ax=ax)
-        ax.set_title(name)
+        ax.set_title(name, pad=10)  # clear of the markers on the top edge
         ax.get_legend().remove()
-    handles, names = np.atleast_1d(axes)[-1].get_legend_handles_labels()
-    unique = dict(zip(names, handles))
+    unique = {}  # every stability that occurs in any panel, once
+    for ax in np.atleast_1d(axes):
+        handles, names = ax.get_legend_handles_labels()
+        unique.update({name: handle for name, handle in zip(names, handles) if name not in unique})
     fig.legend(unique.values(), unique.keys(), loc="lower center", ncol=len(unique))
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
@@ -133,7 +137,8 @@ def integration(W: np.ndarray, y0: np.ndarray, t_max: float):
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.5))
     for i in range(y.shape[1]):
         ax.plot(t, y[:, i], label=f"$y_{i + 1}$")
-    ax.set(xlabel="t", ylabel="residual", ylim=(-0.02, 1.02), title="integration of eq. 3")
+    ax.set(xlabel="time t of the flow (one unit: one layer)", ylabel="residual y(t)", ylim=(-0.02, 1.02),
+           title="integration of eq. 3")
     ax.legend()
     fig.tight_layout()
     return fig
@@ -146,7 +151,7 @@ def first_order_error(errors: dict[str, np.ndarray]):
     ax.semilogy(t, errors["dz"], "s-", label="mean |W y(t)| (increment of z)")
     ax.semilogy(t, errors["step"], "o-", label="mean |y(t+1) - y(t)| (the step)")
     ax.semilogy(t, errors["error"], "^-", label="mean error of the first-order step")
-    ax.set(xlabel="layer t", title="where the first-order step (eq. 3) is accurate")
+    ax.set(xlabel="layer t", ylabel="mean over units and samples", title="where the first-order step (eq. 3) is accurate")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -169,7 +174,7 @@ def residual_heatmaps(mean: np.ndarray, std: np.ndarray, title: str):
     layers = np.arange(1, mean.shape[0] + 1)
     for ax, values, name, cmap in ((axes[0], mean, "mean", "viridis"), (axes[1], std, "std", "magma")):
         sns.heatmap(values.T, ax=ax, cmap=cmap, xticklabels=layers, yticklabels=False,
-                    cbar_kws={"label": f"{name} of y(t)"})
+                    cbar_kws={"label": f"{name} of y(t)"}, rasterized=True)  # cells as pixels
         ax.set(xlabel="layer t", ylabel=f"unit (1..{values.shape[1]})", title=f"{name} over samples")
     fig.suptitle(title)
     fig.tight_layout()
@@ -179,7 +184,7 @@ def residual_heatmaps(mean: np.ndarray, std: np.ndarray, title: str):
 def class_heatmap(values: np.ndarray, title: str, label: str, units: np.ndarray | None = None):
     """A classes x units heatmap (e.g. class means at one layer); ``units`` labels columns."""
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.2))
-    sns.heatmap(values, ax=ax, cmap="viridis", cbar_kws={"label": label},
+    sns.heatmap(values, ax=ax, cmap="viridis", cbar_kws={"label": label}, rasterized=True,
                 xticklabels=False if units is None or len(units) > 40 else units)
     ax.set(xlabel="unit" if units is None else f"unit ({len(values[0])} shown)", ylabel="class", title=title)
     fig.tight_layout()

@@ -150,7 +150,9 @@ class ResidualNet(nn.Module):
             )
         return depth
 
-    def step(self, x: torch.Tensor, t: int, lesion: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    # The theory chapter prints this method beside the paper's equation: keep it short.
+    def step(self, x: torch.Tensor, t: int,
+             lesion: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """One layer: returns ``(x(t), y(t))`` from ``x(t-1)``.
 
         A lesioned layer is deleted: ``x(t) = x(t-1)`` and ``y(t) = 0``. For a residual

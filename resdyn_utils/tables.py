@@ -32,7 +32,8 @@ def table(frame: pd.DataFrame, caption: str | None = None, index: bool = False):
     significant digits (two decimals in a column whose name holds "%"), missing values
     blank, an optional caption above it. A named index (ids such as the seed) becomes
     the first columns; a plain 0..n-1 index is not shown."""
-    if not index and not isinstance(frame.index, pd.RangeIndex):
+    named = any(name is not None for name in frame.index.names)  # pandas 3 keeps seeds 0..n-1
+    if not index and (named or not isinstance(frame.index, pd.RangeIndex)):  # as a RangeIndex
         frame = frame.reset_index()
     percent = [c for c in frame.columns if "%" in str(c)]
     styler = frame.style.format(_number, escape="html")

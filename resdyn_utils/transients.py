@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 
 from .dynamics import unroll_until_settled
@@ -167,6 +168,25 @@ def per_claim(per_seed: dict[int, dict[str, dict]]) -> dict[str, list[dict]]:
         for claim_id, measured in by_claim.items():
             out.setdefault(claim_id, []).append({"seed": seed, **measured})
     return out
+
+
+def seed_table(per_seed: dict[int, dict[str, dict]], claim_id: str) -> pd.DataFrame:
+    """One row per seed of one claim's numbers, for the page: ``per_seed`` is
+    ``{seed: {claim id: measurements}}`` (for the MNIST nets, each seed's ``["claims"]``).
+    Per-layer lists and other non-scalar values are left out; accuracies (the keys that
+    start with "accuracy", fractions) become percentages in a column named "... (%)"."""
+    rows = []
+    for seed, by_claim in per_seed.items():
+        row = {"seed": seed}
+        for name, value in by_claim[claim_id].items():
+            if not np.isscalar(value):
+                continue
+            if name.startswith("accuracy") and not isinstance(value, bool):
+                row[f"{name} (%)"] = 100 * float(value)
+            else:
+                row[name] = value
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 @torch.no_grad()

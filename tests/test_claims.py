@@ -288,3 +288,15 @@ def test_page_tables_show_every_character_left_aligned_with_a_caption():
                                      ("E4.shared-depth", "E4.shared-accuracy", "E4.variable-depth")}, "full")
     shown = claims.summary(rows).to_html()
     assert shown.index("reproduced") < shown.index("E4.shared-depth")  # the verdict comes first
+
+
+def test_a_named_index_of_ids_is_shown_as_the_first_column_a_plain_one_is_not():
+    import pandas as pd
+
+    from resdyn_utils.tables import table
+
+    seeds = pd.DataFrame({"seed": [0, 1], "accuracy %": [99.5, 98.25]}).set_index("seed")
+    page = table(seeds).to_html()
+    assert ">seed<" in page and ">98.25<" in page  # pandas 3 makes seeds 0, 1 a RangeIndex
+    plain = table(pd.DataFrame({"accuracy %": [99.5, 98.25]})).to_html()
+    assert ">seed<" not in plain and ">index<" not in plain

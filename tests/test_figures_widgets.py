@@ -25,6 +25,15 @@ def test_phase_portrait_marks_every_fixed_point_and_the_trajectory():
     assert np.all((xy >= 0) & (xy <= 1))  # eq. 3 keeps the residuals in the unit square
 
 
+def test_phase_portraits_legend_names_every_stability_of_every_panel():
+    systems = {"cooperation": np.array([[0.5, 1.5], [1.5, 0.5]]),
+               "competition": np.array([[0.5, -1.5], [-1.5, 0.5]])}
+    fig = figures.phase_portraits(systems, np.array([0.2, 0.1]))
+    shown = {text.get_text() for text in fig.legends[0].get_texts()}
+    expected = {p.stability for W in systems.values() for p in dynamics.fixed_points(W)}
+    assert shown == expected | {"trajectory"}
+
+
 def test_phase_portrait_refuses_other_sizes():
     with pytest.raises(ValueError, match="N = 2"):
         figures.phase_portrait(np.eye(3))

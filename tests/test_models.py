@@ -30,6 +30,22 @@ def test_trajectory_matches_forward():
 
 @pytest.mark.parametrize("weights", ["shared", "variable"])
 @pytest.mark.parametrize("residual", [True, False])
+def test_the_training_forward_pass_is_the_layer_step_repeated(weights, residual):
+    """What the theory chapter says of ResidualNet.step: the fused training pass
+    (ResidualStack) returns exactly what T calls of the step return."""
+    model = net(weights, depth=6, residual=residual, bias_init=-1.0).double()
+    inputs = torch.rand(9, 10, dtype=torch.double)
+    x = model.pad(inputs)
+    with torch.no_grad():
+        for t in range(1, model.depth + 1):
+            x, _ = model.step(x, t)
+    fused = model.hidden(inputs)  # parameters want a gradient: the ResidualStack path
+    assert fused.requires_grad
+    torch.testing.assert_close(fused.detach(), x, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("weights", ["shared", "variable"])
+@pytest.mark.parametrize("residual", [True, False])
 @pytest.mark.parametrize("input_grad", [True, False])
 def test_hand_written_backward_matches_autograd(weights, residual, input_grad):
     model = net(weights, depth=6, residual=residual, bias_init=-1.0).double()

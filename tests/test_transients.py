@@ -145,3 +145,13 @@ def test_per_claim_regroups_seeds_under_each_claim():
     per_seed = {0: {"A": {"v": 1}, "B": {"w": 2}}, 1: {"A": {"v": 3}, "B": {"w": 4}}}
     assert transients.per_claim(per_seed) == {"A": [{"seed": 0, "v": 1}, {"seed": 1, "v": 3}],
                                              "B": [{"seed": 0, "w": 2}, {"seed": 1, "w": 4}]}
+
+
+def test_seed_table_keeps_one_claims_scalars_and_shows_accuracies_in_percent():
+    per_seed = {s: {"A": {"accuracy, full": 0.5 + s / 10, "units": 3 + s, "per layer": [1.0, 2.0]},
+                    "B": {"other": 1}} for s in (0, 2)}
+    table = transients.seed_table(per_seed, "A")
+    assert list(table.columns) == ["seed", "accuracy, full (%)", "units"]
+    assert table["seed"].tolist() == [0, 2] and table["units"].tolist() == [3, 5]
+    assert np.allclose(table["accuracy, full (%)"], [50.0, 70.0])
+    assert table["units"].dtype.kind == "i"  # counts stay integers beside floats
