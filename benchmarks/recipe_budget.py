@@ -32,6 +32,16 @@ before ``--final-deadline`` (a finalist whose budget no longer fits gives way to
 best recipe that does; the row says so). A run whose next epoch would end after its hard
 stop is cut short and recorded as aborted. Every finished run is appended at once as
 one JSON line to ``--out``, so a killed search still leaves its results.
+
+Recorded run (benchmarks/recipe_budget.json, collected from its JSONL and the probe's):
+one NVIDIA H100 80GB HBM3, torch 2.11.0+cu130, bfloat16 matmuls, 8 workers (the probe:
+one full epoch of the shared 1064 net took 1.66 s alone, 3.75 s each with 8 workers,
+6.13 s each with 14: 0.60, 2.14 and 2.29 epochs/s in all), ``--deadline 290
+--final-deadline 455 --epoch-seconds 1064:3.8,784:2.6 --save-dir /tmp/rb_models``. In
+those 335 s all 22 candidates of the shared 1064 net ran, 3 of the variable 1064 net and 4
+of the shared 784 net; the other 65 were not started (the screen deadline), so the
+variable 784 net and the torch-initialised nets have no result yet (``--nets`` reruns
+only those).
 """
 
 from __future__ import annotations
@@ -555,7 +565,9 @@ def collect(paths: list[str], out: Path) -> dict:
     write_json(out, result)
 
     pd.set_option("display.width", 200)
-    print(f"device {devices}; {len(runs)} runs ({sum(r['kind'] == 'screen' for r in runs)} screen)")
+    kinds = {k: sum(r["kind"] == k for r in runs) for k in ("screen", "final", "probe")}
+    unstarted = sum(r.get("status", "").startswith("not started") for r in rows)
+    print(f"device {devices}; runs: {kinds}; {unstarted} screen candidates not started (deadline)")
     table = pd.DataFrame([{"net": net, **{f"best val % @{k}": 100 * v for k, v in s["best_val_error_by_budget"].items()},
                            "best": None if s["best"] is None else
                            f"{s['best']['lever']} @{s['best']['epochs']} ({s['best']['weights_used']})",
@@ -592,6 +604,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="prior s/epoch per width under load, e.g. 1064:3.0,784:2.0")
     parser.add_argument("--probe-file", default=None, help="the probe's result: read by a search (P and s/epoch)")
     parser.add_argument("--probe", type=lambda s: [int(x) for x in s.split(",")], default=None)
+    parser.add_argument("--nets", type=lambda s: s.split(","), default=None,
+                        help="screen only these nets, e.g. variable-1064,shared-784-torchinit (a follow-up run)")
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--save-dir", default=None,
                         help="keep each screen run's last weights here: the seed-0 final of a net is its screen run")
@@ -612,7 +626,8 @@ def main(argv: list[str] | None = None) -> None:
         choice = json.loads(Path(args.probe_file).read_text())["choice"]
         args.workers = args.workers or choice["workers"]
         args.epoch_seconds = args.epoch_seconds or {1064: choice["s_per_epoch"]}
-        print(f"from the probe: {args.workers} workers, {choice['s_per_epoch']:.2f} s/epoch at width 1064", flush=True)
+        print(f"probe's choice: {choice['workers']} workers at {choice['s_per_epoch']:.2f} s/epoch (width 1064); "
+              f"using {args.workers} workers, prior s/epoch {args.epoch_seconds}", flush=True)
     if args.smoke:
         import tempfile
 
@@ -621,7 +636,8 @@ def main(argv: list[str] | None = None) -> None:
         candidates = smoke_candidates()
     else:
         args.workers = args.workers or 8
-        candidates = screen_candidates()
+        candidates = [c for c in screen_candidates()
+                      if not args.nets or net_name(c["weights"], c["width"], c["init"]) in args.nets]
     print(f"{len(candidates)} candidates, {args.workers} workers on {args.device}, precision {args.precision}, "
           f"screen deadline {args.deadline:.0f} s, final deadline {args.final_deadline:.0f} s", flush=True)
     if args.save_dir:
