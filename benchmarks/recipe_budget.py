@@ -3,6 +3,7 @@
     python benchmarks/recipe_budget.py --out runs.jsonl [--workers 12] [--deadline 330] [--final-deadline 490]
     python benchmarks/recipe_budget.py --smoke --out smoke.jsonl          # CPU, ~1 minute: every code path
     python benchmarks/recipe_budget.py --probe 1,8,14 --out probe.jsonl   # s/epoch at several worker counts
+    python benchmarks/recipe_budget.py --candidates follow.json --out follow.jsonl  # exactly these, no finals
     python benchmarks/recipe_budget.py --collect runs.jsonl [more.jsonl]  # -> benchmarks/recipe_budget.json
 
 Every candidate trains a 15-layer net with ``resdyn_utils.training.fit`` (the book's
@@ -20,6 +21,12 @@ averaging is a lever that costs no extra run.
   smoothing 0.1, and at 20 epochs a cosine schedule. The nets with torch's default
   initialisation (``ModelConfig.init="torch"``, width 784) are screened on their own
   peak learning rate, 1e-3 / 3e-3 / 1e-2, at 20 epochs.
+- stage "screen2" and later (``--candidates FILE.json``): exactly the candidates of a
+  JSON list (each a recipe: ``weights``, ``width``, ``epochs`` and any field of the base
+  recipe that differs; ``init`` defaults to "paper"; optional ``lever`` and ``stage``),
+  run like screen rows (seed 0, validation split) but with no finals; their rows carry
+  the stage, and ``--collect`` lists them apart while choosing each net's best recipe
+  from every screen row.
 - stage "final": per net, the screened recipe with the lowest final validation error,
   raw or averaged weights (whichever was lower), for seeds 0, 1 and 2; these runs also
   record the test error of both weights. Selection never looks at the test set.
@@ -42,6 +49,14 @@ those 335 s all 22 candidates of the shared 1064 net ran, 3 of the variable 1064
 of the shared 784 net; the other 65 were not started (the screen deadline), so the
 variable 784 net and the torch-initialised nets have no result yet (``--nets`` reruns
 only those).
+
+Follow-up (stage "screen2", same JSON): the 20 candidates of
+``benchmarks/recipe_budget_screen2.candidates.json`` (12 asked for, then 8 "screen2-extra"
+that started only if they fit), ``--candidates ... --workers 12 --epoch-seconds
+1064:5.0,784:4.0 --deadline 185 --final-deadline 200 --screen-grace 15``, on the same
+kind of H100: all 20 complete in 136 s (12 in parallel at about 3.6 s/epoch each at batch
+256, then 8 at about 2.1). Its repeat of the first screen's variable 1064 batch-256 run
+reproduced every loss and error bit for bit.
 """
 
 from __future__ import annotations
@@ -104,6 +119,23 @@ def smoke_candidates() -> list[dict]:
     return [dict(base, weights="shared", init="paper", lever="base"),
             dict(base, weights="variable", init="paper", batch_size=256, label_smoothing=0.1, lever="batch+LS"),
             dict(base, weights="shared", init="torch", lr=3e-3, schedule="cosine", lever="torch init")]
+
+
+def file_candidates(path: str, stage: str = "screen2") -> list[dict]:
+    """The candidates of a JSON list, completed with the base recipe (``--candidates``)."""
+    out = []
+    for c in json.loads(Path(path).read_text()):
+        missing = {"weights", "width", "epochs"} - set(c)
+        if missing:
+            raise ValueError(f"candidate {c} lacks {sorted(missing)}")
+        unknown = set(c) - {*BASE, "weights", "width", "epochs", "init", "lever", "stage"}
+        if unknown:
+            raise ValueError(f"candidate {c} has unknown fields {sorted(unknown)}")
+        full = {"init": "paper", **BASE, **c}
+        lever = ", ".join(f"{k} {full[k]:g}" if isinstance(full[k], float) else f"{k} {full[k]}"
+                          for k in BASE if full[k] != BASE[k]) or "base"
+        out.append({**full, "lever": c.get("lever", lever), "stage": c.get("stage", stage)})
+    return out
 
 
 def config_for(candidate: dict, seed: int, n_train: int, precision: str):
@@ -321,8 +353,8 @@ class Search:
     def _task(self, kind: str, candidate: dict, seed: int, **extra) -> dict:
         self.next_id += 1
         net = net_name(candidate["weights"], candidate["width"], candidate["init"])
-        return {"id": self.next_id, "kind": kind, "net": net, "seed": seed, "precision": self.args.precision,
-                **candidate, **extra}
+        return {"id": self.next_id, "kind": kind, "stage": kind, "net": net, "seed": seed,
+                "precision": self.args.precision, **candidate, **extra}
 
     def write(self, row: dict) -> None:
         row = {**row, "reuse": row["reuse"]["id"]} if isinstance(row.get("reuse"), dict) else row
@@ -384,6 +416,8 @@ class Search:
 
     def settle(self) -> None:
         """Queue the finals of every net whose screen is over (nothing queued or running)."""
+        if getattr(self.args, "candidates", None):
+            return  # a follow-up screen: its finals would see only its own rows
         for net in self.nets:
             if net in self.settled:
                 continue
@@ -559,9 +593,18 @@ def collect(paths: list[str], out: Path) -> dict:
                            "per_seed": per_seed,
                            "mean_val_error": statistics.mean(s["val_error"] for s in per_seed),
                            "mean_test_error": statistics.mean(s["test_error"] for s in per_seed)}
+    stages = defaultdict(list)  # the follow-up screens (rows without a stage are the first screen's)
+    for r in runs:
+        if r["kind"] == "screen" and r.get("stage", "screen") != "screen":
+            entry = {"net": r["net"], "lever": r["lever"], **recipe_of(r), "status": r["status"]}
+            if r["status"] == "complete":
+                entry.update(val_error_raw=r["val_error_raw_final"], val_error_ema=r["val_error_ema_final"],
+                             s_per_epoch=statistics.median(r["epoch_seconds"]))
+            stages[r["stage"]].append(entry)
     devices = sorted({r["device"] for r in runs if r.get("device")})
     result = {"device": devices, "torch": sorted({r["torch"] for r in runs if r.get("torch")}),
-              "ema_decay": EMA_DECAY, "selection": selection, "finals": finals, "meta": meta, "rows": rows}
+              "ema_decay": EMA_DECAY, "selection": selection, "finals": finals, "stages": dict(stages),
+              "meta": meta, "rows": rows}
     write_json(out, result)
 
     pd.set_option("display.width", 200)
@@ -574,6 +617,13 @@ def collect(paths: list[str], out: Path) -> dict:
                            "val %": None if s["best"] is None else 100 * s["best"]["val_error"]}
                           for net, s in selection.items()])
     print(table.to_string(index=False, float_format="%.2f"))
+    for stage, srows in stages.items():
+        print(f"stage {stage}:")
+        print(pd.DataFrame([{"net": r["net"], "lever": r["lever"], "ep": r["epochs"], "status": r["status"],
+                             "val % raw": 100 * r.get("val_error_raw", math.nan),
+                             "val % ema": 100 * r.get("val_error_ema", math.nan),
+                             "s/epoch": r.get("s_per_epoch", math.nan)} for r in srows]
+                           ).to_string(index=False, float_format="%.2f"))
     for net, f in finals.items():
         seeds = ", ".join(f"s{s['seed']} val {100 * s['val_error']:.2f} test {100 * s['test_error']:.2f}"
                           for s in f["per_seed"])
@@ -606,7 +656,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--probe", type=lambda s: [int(x) for x in s.split(",")], default=None)
     parser.add_argument("--nets", type=lambda s: s.split(","), default=None,
                         help="screen only these nets, e.g. variable-1064,shared-784-torchinit (a follow-up run)")
-    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--candidates", default=None,
+                        help="a JSON list of candidates: run exactly these (seed 0, no finals), e.g. a follow-up")
+    parser.add_argument("--stage", default="screen2", help="the stage recorded on the rows of --candidates")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny data on CPU; with --candidates: those candidates at 1 epoch")
     parser.add_argument("--save-dir", default=None,
                         help="keep each screen run's last weights here: the seed-0 final of a net is its screen run")
     parser.add_argument("--collect", nargs="+", default=None)
@@ -628,7 +682,12 @@ def main(argv: list[str] | None = None) -> None:
         args.epoch_seconds = args.epoch_seconds or {1064: choice["s_per_epoch"]}
         print(f"probe's choice: {choice['workers']} workers at {choice['s_per_epoch']:.2f} s/epoch (width 1064); "
               f"using {args.workers} workers, prior s/epoch {args.epoch_seconds}", flush=True)
-    if args.smoke:
+    if args.candidates:
+        candidates = file_candidates(args.candidates, args.stage)
+        if args.smoke:
+            candidates = [dict(c, epochs=1) for c in candidates]
+        args.workers = args.workers or (SMOKE["workers"] if args.smoke else 8)
+    elif args.smoke:
         import tempfile
 
         args.save_dir = args.save_dir or tempfile.mkdtemp(prefix="recipe_budget_smoke_")
@@ -643,7 +702,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.save_dir:
         Path(args.save_dir).mkdir(parents=True, exist_ok=True)
     search = Search(args, candidates)
-    if args.smoke:  # the path of a run cut short by its hard stop: one epoch, then aborted
+    if args.smoke and not args.candidates:  # the path of a run cut short by its hard stop: one epoch, then aborted
         abort = search._task("screen", dict(candidates[0], epochs=3), 0, lever="abort path")
         search.screen.insert(0, abort)
         search.screen[0]["smoke_abort"] = True
