@@ -1,6 +1,6 @@
 """Training throughput of the paper's MNIST nets beside this machine's GEMM peak.
 
-    .venv/bin/python benchmarks/throughput.py [--batch 128] [--steps 40] [--rounds 3]
+    .venv/bin/python benchmarks/throughput.py [--batch 128] [--steps 40] [--rounds 3] [--device cuda --out FILE]
 
 Measures, in one run and at one batch size:
 
@@ -24,7 +24,8 @@ conservative figure divides by the fastest GEMM rate of the whole run (which is 
 the rate for the training chapter's time floor). The Adam update is timed inside each
 step: a memory-bound pass over every weight that bounds the fraction of the GEMM rate a
 step can reach. Writes benchmarks/throughput.json (the medians over rounds, and every
-round).
+round). ``--device cuda`` measures the same on a GPU (synchronising before every clock
+reading); its numbers go to ``--out`` (the recorded GPU run: benchmarks/throughput_gpu.json).
 """
 
 from __future__ import annotations
@@ -44,17 +45,28 @@ from resdyn_utils.models import PRECISIONS, ModelConfig, ResidualNet
 from resdyn_utils.training import DataConfig, TrainConfig, training_flops
 
 
+DEVICE = torch.device("cpu")
+
+
+def clock() -> float:
+    """time.perf_counter, after the GPU's queued work has finished (on a GPU)."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize(DEVICE)
+    return time.perf_counter()
+
+
 def gemm_peak(batch: int, width: int, dtype: torch.dtype, seconds: float = 2.0) -> float:
-    a, w = torch.randn(batch, width, dtype=dtype), torch.randn(width, width, dtype=dtype)
+    a, w = (torch.randn(*shape, dtype=dtype, device=DEVICE) for shape in ((batch, width), (width, width)))
     for _ in range(10):
         a @ w
     best = 0.0
     for _ in range(5):  # best of 5 windows
-        n, start = 0, time.perf_counter()
+        n, start = 0, clock()
         while time.perf_counter() - start < seconds / 5:
-            a @ w
-            n += 1
-        best = max(best, 2 * batch * width * width * n / (time.perf_counter() - start) / 1e9)
+            for _ in range(1 if DEVICE.type == "cpu" else 50):
+                a @ w
+                n += 1
+        best = max(best, 2 * batch * width * width * n / (clock() - start) / 1e9)
     return best
 
 
@@ -77,11 +89,11 @@ def training_rate(weights: str, batch: int, width: int, steps: int, implementati
     step with that Adam update could reach if everything else ran at the GEMM rate."""
     torch.manual_seed(0)
     cfg = ModelConfig(784, width, 15, 10, weights, bias_init=-3.0)
-    model = ResidualNet(cfg)
+    model = ResidualNet(cfg).to(DEVICE)
     stack, adam_options, precision = IMPLEMENTATIONS[implementation]
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, **adam_options)
-    x, y = torch.rand(batch, 784), torch.randint(0, 10, (batch,))
-    a, w = (torch.randn(*shape, dtype=DTYPES[precision]) for shape in ((batch, width), (width, width)))
+    x, y = torch.rand(batch, 784, device=DEVICE), torch.randint(0, 10, (batch,), device=DEVICE)
+    a, w = (torch.randn(*shape, dtype=DTYPES[precision], device=DEVICE) for shape in ((batch, width), (width, width)))
     loss_fn = nn.CrossEntropyLoss()
     flops_per_sample = training_flops(TrainConfig(cfg, DataConfig(), epochs=1), n_train=1)
     n_gemms = round(flops_per_sample * batch / (2 * batch * width * width))
@@ -93,21 +105,21 @@ def training_rate(weights: str, batch: int, width: int, steps: int, implementati
         loss = loss_fn(model(x, stack=stack, precision=precision), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        start = time.perf_counter()
+        start = clock()
         opt.step()
-        optimizer_seconds += time.perf_counter() - start
+        optimizer_seconds += clock() - start
 
     for _ in range(5):
         step()
     step_seconds = gemm_seconds = optimizer_seconds = 0.0
     for _ in range(steps):
-        start = time.perf_counter()
+        start = clock()
         step()
-        middle = time.perf_counter()
+        middle = clock()
         for _ in range(n_gemms):
             a @ w
         step_seconds += middle - start
-        gemm_seconds += time.perf_counter() - middle
+        gemm_seconds += clock() - middle
     samples_s = steps * batch / step_seconds
     paired_peak = steps * n_gemms * 2 * batch * width * width / gemm_seconds / 1e9
     gflops = samples_s * flops_per_sample / 1e9
@@ -123,7 +135,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--width", type=int, default=784)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", default=str(Path(__file__).with_suffix(".json")))
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
     rounds = []
     for r in range(args.rounds):
         row = {f"gemm_peak_gflops_{p}": gemm_peak(args.batch, args.width, dtype) for p, dtype in DTYPES.items()}
@@ -144,6 +160,7 @@ def main() -> None:
                         for row in rounds) for p in DTYPES}
     result = {"batch": args.batch, "width": args.width, "depth": 15, "threads": torch.get_num_threads(),
               "cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
+              **({"device": args.device, "gpu": torch.cuda.get_device_name(DEVICE)} if DEVICE.type == "cuda" else {}),
               "rounds": rounds, "gemm_peak_gflops": best_peak}
     for weights in ("shared", "variable"):
         for implementation, (_, _, precision) in IMPLEMENTATIONS.items():
@@ -156,7 +173,7 @@ def main() -> None:
                   f"{100 * summary['fraction_of_paired_peak']:.0f}% of the paired GEMM rate, "
                   f"{100 * summary['fraction_of_best_peak']:.0f}% of the run's best {precision} GEMM rate "
                   f"({best_peak[precision]:.1f})")
-    out = Path(__file__).with_suffix(".json")
+    out = Path(args.out)
     write_json(out, result)
     print(f"wrote {out}")
 

@@ -21,6 +21,10 @@ WEIGHT_MODES = ("shared", "variable")
 #: A net's identity is its ``kind`` (:attr:`ModelConfig.kind`); tables and figures show
 #: it under the column "net", with these labels.
 KIND_LABELS = {"shared": "ResNet, shared W", "variable": "ResNet, variable W", "mlp": "MLP (no skip)"}
+# Initialisations of the hidden layers: "paper" draws W from N(0, w_std^2 / N) and sets
+# every bias to bias_init; "torch" keeps torch's nn.Linear default, W and b both from
+# U(-1/sqrt(N), 1/sqrt(N)) (kaiming_uniform with a = sqrt(5)), as a framework user would.
+INITS = ("paper", "torch")
 # The precision of the matmuls in training. "bf16" multiplies bfloat16 copies of the
 # operands (accumulating in float32); weights, residual stream x(t), sigmoid and
 # optimiser stay float32. See :class:`ResidualStack`.
@@ -52,8 +56,14 @@ class ModelConfig:
     residual: bool = True
     w_std: float = 1.0
     bias_init: float = 0.0
+    init: str = "paper"  # added after cache format 2: left out of the cache key at "paper"
 
     def __post_init__(self) -> None:
+        if self.init not in INITS:
+            raise ValueError(f"unknown init {self.init!r}; use one of {INITS}")
+        if self.init == "torch" and (self.w_std != 1.0 or self.bias_init != 0.0):
+            raise ValueError(f"init='torch' keeps nn.Linear's default initialisation: w_std ({self.w_std}) "
+                             f"and bias_init ({self.bias_init}) would be ignored; leave them at 1.0 and 0.0")
         if self.weights not in WEIGHT_MODES:
             raise ValueError(f"unknown weight mode {self.weights!r}; use one of {WEIGHT_MODES}")
         if self.depth < 1:
@@ -98,7 +108,7 @@ class ResidualNet(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(n, n) for _ in range(n_layers))
         self.readout = nn.Linear(n, config.n_classes)
         self.depth = config.depth
-        for layer in self.layers:
+        for layer in self.layers if config.init == "paper" else ():
             nn.init.normal_(layer.weight, std=config.w_std / math.sqrt(n))
             nn.init.constant_(layer.bias, config.bias_init)
 

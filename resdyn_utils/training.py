@@ -68,6 +68,11 @@ class TrainConfig:
     seed: int = 0
     adaptive_depth: AdaptiveDepth | None = None
     precision: str = "fp32"  # of the training matmuls: "fp32" or "bf16" (models.PRECISIONS)
+    label_smoothing: float = 0.0  # of the cross-entropy targets (nn.CrossEntropyLoss)
+    # Weight averaging: the EMA decay per optimiser step (0: off). When on, the returned
+    # model carries the averaged weights, the history's train_acc/test_acc are theirs,
+    # and raw_train_acc/raw_test_acc those of the trained (raw) weights.
+    ema: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -79,6 +84,13 @@ class TrainConfig:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; use one of {SCHEDULES}")
         matmul_dtype(self.precision)  # raises for an unknown precision
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema (the decay per step) must be in [0, 1), got {self.ema}")
+        if self.ema and self.adaptive_depth is not None:
+            raise ValueError("ema and adaptive_depth cannot be combined: the depth rule removes "
+                             "layers from the trained net, not from its average")
 
     def to_dict(self) -> dict:
         """All fields, except those of :data:`LATER_FIELDS` at their default, so that the
@@ -87,6 +99,9 @@ class TrainConfig:
         for name, default in LATER_FIELDS.items():
             if out[name] == default:
                 del out[name]
+        for name, default in LATER_MODEL_FIELDS.items():
+            if out["model"][name] == default:
+                del out["model"][name]
         return out
 
     def key(self) -> str:
@@ -104,7 +119,9 @@ class TrainConfig:
 
 # TrainConfig fields added after cache format 2, with their defaults: a config at the
 # default leaves the field out of its cache key (see TrainConfig.to_dict).
-LATER_FIELDS = {"adaptive_depth": None, "precision": "fp32"}
+LATER_FIELDS = {"adaptive_depth": None, "precision": "fp32", "label_smoothing": 0.0, "ema": 0.0}
+# The same for the fields of the nested ModelConfig.
+LATER_MODEL_FIELDS = {"init": "paper"}
 
 
 @dataclass
@@ -223,7 +240,9 @@ def fit(
     steps_per_epoch = math.ceil(n / config.batch_size)
     opt, sched = _optimizer(config, model, config.epochs * steps_per_epoch)
     gen = torch.Generator().manual_seed(config.seed)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    average = averaged_model(model, config.ema) if config.ema else None
+    scored = model if average is None else average.module  # the weights the history reports
     eval_train = Split(train_set.x[:10_000], train_set.y[:10_000])
     history: list[dict] = []
     controller = DepthController(config.adaptive_depth, train_set.x) if config.adaptive_depth else None
@@ -243,6 +262,8 @@ def fit(
                 loss.backward()
                 opt.step()
                 sched.step()
+                if average is not None:
+                    average.update_parameters(model)
                 total += float(loss.detach()) * len(idx)
             if not math.isfinite(total):
                 raise TrainingDiverged(
@@ -253,8 +274,10 @@ def fit(
             log = {
                 "epoch": epoch + 1,
                 "loss": total / n,
-                "train_acc": accuracy(model, eval_train),
-                "test_acc": accuracy(model, test_set),
+                "train_acc": accuracy(scored, eval_train),
+                "test_acc": accuracy(scored, test_set),
+                **({} if average is None else {"raw_train_acc": accuracy(model, eval_train),
+                                               "raw_test_acc": accuracy(model, test_set)}),
                 "seconds": time.perf_counter() - start,  # the whole epoch: steps and evaluation
                 "eval_seconds": time.perf_counter() - evaluation,
                 "depth": model.depth,
@@ -267,8 +290,18 @@ def fit(
             del log["last_epoch"]
             history.append(log)
             bar.set_postfix(loss=f"{log['loss']:.4f}", test=f"{log['test_acc']:.4f}")
+    if average is not None:
+        model.load_state_dict(average.module.state_dict())
     model.eval()
     return Trained(model.cpu(), config, history)
+
+
+def averaged_model(model: nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel:
+    """An exponential moving average of ``model``'s parameters, ``decay`` per update
+    (``update_parameters(model)`` after each optimiser step; the first copies them)."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
 
 
 def _describe(config: TrainConfig) -> str:

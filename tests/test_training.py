@@ -6,8 +6,10 @@ import json
 
 import pytest
 import torch
+from torch import nn
 
 from resdyn_utils import experiments
+from resdyn_utils.depth import AdaptiveDepth
 from resdyn_utils.models import ModelConfig
 from resdyn_utils.profiles import get_profile
 from resdyn_utils.results import load_benchmark
@@ -164,3 +166,92 @@ def test_precision_comparison_pairs_each_seed_and_sets_the_difference_beside_the
     assert table.loc[("variable", 0), "bf16 - fp32"] == pytest.approx(-0.10)
     assert effect.loc["shared"].tolist() == pytest.approx([(-0.05 + 0.01) / 2, 1.85 - 1.69, 1.80 - 1.70])
     assert effect.loc["variable", "seed range fp32"] == 0
+
+
+def _book_mnist(weights: str, width: int = 784, **kw) -> TrainConfig:
+    """The book's MNIST configs spelt out (independent of experiments.py and profiles.py)."""
+    return TrainConfig(ModelConfig(784, width, 15, 10, weights, bias_init=-3.0), DataConfig("mnist"),
+                       **(dict(epochs=5, batch_size=128, lr=1e-2, optimizer="adam", schedule="onecycle",
+                               weight_decay=1e-4, precision="bf16") | kw))
+
+
+# Cache keys computed on main at 1aa6b34, before label_smoothing, ema and ModelConfig.init existed.
+KEYS_BEFORE_THE_LEVERS = {
+    "shared 784": (lambda: _book_mnist("shared"), "7afea7e1c5557c6205b3"),
+    "variable 784": (lambda: _book_mnist("variable", weight_decay=0.0), "ad1e4a12466019d0f9d9"),
+    "shared 1064 seed 2": (lambda: _book_mnist("shared", 1064, seed=2), "90479b08678a8f286e1d"),
+    "shared fp32 3 epochs": (lambda: _book_mnist("shared", precision="fp32", epochs=3), "b1cf4f192d21275c0f9e"),
+    "mlp subset": (lambda: TrainConfig(ModelConfig(784, 784, 15, 10, "variable", residual=False, bias_init=-3.0),
+                                       DataConfig("mnist", 10000, 2000, seed=0), epochs=2, lr=1e-2,
+                                       precision="bf16"), "53ffbe6e204b90e8ee0a"),
+    "circles adaptive depth": (lambda: TrainConfig(
+        ModelConfig(3, 3, 15, 2, "shared", w_std=2.0, bias_init=-1.0), DataConfig("circles", 1000, 1000, seed=4),
+        epochs=300, batch_size=32, lr=3e-2, adaptive_depth=AdaptiveDepth()), "52b6f821d1d7801fe93a"),
+    "circles plain": (lambda: circles_config(), "b1ffe94f6ffd833d101d"),
+    "circles bf16": (lambda: circles_config(precision="bf16"), "e74d7d76b1d5904d77d3"),
+}
+
+
+@pytest.mark.parametrize("name", KEYS_BEFORE_THE_LEVERS)
+def test_the_levers_leave_the_cache_keys_of_existing_configs_unchanged(name):
+    make, key = KEYS_BEFORE_THE_LEVERS[name]
+    config = make()
+    assert config.key() == key
+    assert not {"label_smoothing", "ema"} & set(config.to_dict()) and "init" not in config.to_dict()["model"]
+
+
+@pytest.mark.parametrize("change", [dict(label_smoothing=0.1), dict(ema=0.999), dict(model=dict(init="torch", bias_init=0.0))])
+def test_each_lever_changes_the_cache_key(change):
+    base = _book_mnist("shared")
+    changed = base.replace(**change)
+    assert changed.key() != base.key()
+    if "model" in change:
+        assert changed.to_dict()["model"]["init"] == "torch"
+        assert changed.replace(model=dict(init="paper", bias_init=-3.0)).key() == base.key()
+    else:
+        assert changed.to_dict()[next(iter(change))] == next(iter(change.values()))
+
+
+def test_lever_values_are_checked():
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        circles_config(label_smoothing=1.0)
+    with pytest.raises(ValueError, match="ema .* must be in"):
+        circles_config(ema=1.0)
+    with pytest.raises(ValueError, match="cannot be combined"):
+        circles_config(ema=0.9, adaptive_depth=AdaptiveDepth())
+    with pytest.raises(ValueError, match="unknown init"):
+        ModelConfig(3, 3, 5, 2, init="xavier")
+    with pytest.raises(ValueError, match="would be ignored"):
+        ModelConfig(3, 3, 5, 2, init="torch", bias_init=-1.0)
+
+
+def test_ema_averages_without_changing_the_training_of_the_raw_weights():
+    plain = train(circles_config(), cache=False, progress=False)
+    averaged = train(circles_config(ema=0.9), cache=False, progress=False)
+    assert [h["raw_test_acc"] for h in averaged.history] == [h["test_acc"] for h in plain.history]
+    assert [h["raw_train_acc"] for h in averaged.history] == [h["train_acc"] for h in plain.history]
+    assert "raw_test_acc" not in plain.history[0]
+    # the returned model carries the average, not the raw weights
+    assert not torch.equal(averaged.model.layer(1).weight, plain.model.layer(1).weight)
+
+
+def test_label_smoothing_changes_training():
+    plain = train(circles_config(), cache=False, progress=False)
+    smoothed = train(circles_config(label_smoothing=0.1), cache=False, progress=False)
+    assert smoothed.history[0]["loss"] != plain.history[0]["loss"]
+
+
+def test_torch_init_is_nn_linears_default():
+    from resdyn_utils.models import ResidualNet
+
+    torch.manual_seed(0)
+    net = ResidualNet(ModelConfig(784, 1064, 15, 10, "variable", init="torch"))
+    bound = 1 / 1064**0.5
+    for t in (1, 15):
+        w, b = net.layer(t).weight, net.layer(t).bias
+        assert w.abs().max() <= bound and w.abs().max() > 0.99 * bound
+        assert b.abs().max() <= bound and b.std() > 0.5 * bound / 3**0.5
+    torch.manual_seed(0)
+    reference = nn.Linear(1064, 1064)
+    torch.manual_seed(0)
+    assert torch.equal(ResidualNet(ModelConfig(784, 1064, 15, 10, init="torch")).layer(1).weight, reference.weight)
