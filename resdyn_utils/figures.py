@@ -38,18 +38,20 @@ STABILITY_MARKERS = {"stable": ("o", "black"), "saddle": ("X", "tab:orange"),
                      "unstable": ("s", "white"), "non-hyperbolic": ("D", "tab:gray")}
 
 
-def learning_curves(histories: pd.DataFrame | None, metric: str = "test_error", hue: str = "model",
+def learning_curves(histories: pd.DataFrame | None, metric: str = "test_error", hue: str | None = None,
                     reference: float | None = None):
     """Per-epoch curves, one line per ``hue`` value (mean and spread over seeds), log scale,
     with an optional dashed line at ``reference``.
 
     ``histories`` has columns ``epoch``, ``hue`` and the metric; ``None`` (recorded runs
-    that are missing, e.g. on Colab) draws an empty axis saying so.
+    that are missing, e.g. on Colab) draws an empty axis saying so. The default ``hue``
+    is the net's display label: the column ``net``, or ``model`` in a frame without one.
     """
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4))
     if histories is None:
         ax.text(0.5, 0.5, "no recorded runs", ha="center", va="center", transform=ax.transAxes)
     else:
+        hue = hue or ("net" if "net" in histories else "model")
         sns.lineplot(data=histories, x="epoch", y=metric, hue=hue, marker="o", errorbar=("pi", 100), ax=ax)
         ax.set_yscale("log")
     if reference is not None:
@@ -284,22 +286,50 @@ def recorded_depths(recorded: dict[float, dict[int, list[int]]], threshold: floa
 # --------------------------------------------------------------------------- robustness
 
 
+def legend_below(fig, axes, titles: Sequence[str] = ("net", "source")) -> None:
+    """One legend for the whole figure, below its panels, in as many columns as fit the
+    page: the entries of every panel's legend, each once, without seaborn's section
+    ``titles`` (the panels keep no legend)."""
+    entries: dict[str, object] = {}
+    for ax in np.atleast_1d(axes):
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        for handle, text in zip(legend.legend_handles, legend.get_texts()):
+            if text.get_text() not in titles:
+                entries.setdefault(text.get_text(), handle)
+        legend.remove()
+    if not entries:
+        fig.tight_layout()
+        return
+    column = 0.6 + 0.075 * max(len(label) for label in entries)  # inches, at 9 pt
+    rows = -(-len(entries) // max(1, int(0.95 * PAGE_WIDTH // column)))
+    ncol = -(-len(entries) // rows)  # filled column by column: balanced rows
+    fig.legend(entries.values(), entries.keys(), loc="lower center", ncol=ncol, frameon=False)
+    fig.tight_layout(rect=(0, (0.24 * rows + 0.06) / fig.get_figheight(), 1, 1))
+
+
 def by_model(frame: pd.DataFrame, x: str, y: str, title: str, ax=None, logy: bool = False,
-             style: str | None = None, ylabel: str | None = None):
-    """One line per model (mean over runs, band from min to max); returns the figure.
-    The y axis is labelled ``ylabel`` (default: the column name ``y``)."""
-    if ax is None:
+             style: str | None = None, ylabel: str | None = None, hue: str = "net",
+             xlabel: str | None = None):
+    """One line per net (the column ``hue``; mean over runs, band from min to max);
+    returns the figure. The axes are labelled ``xlabel`` and ``ylabel`` (default: the
+    column names ``x`` and ``y``). Drawn on its own figure, the legend sits below the axes; drawn on a panel
+    (``ax``), the panel keeps its legend for :func:`legend_below`."""
+    own = ax is None
+    if own:
         fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.8))
     else:
         fig = ax.figure
-    sns.lineplot(data=frame, x=x, y=y, hue="model", style=style, marker="o", ms=4,
+    sns.lineplot(data=frame, x=x, y=y, hue=hue, style=style, marker="o", ms=4,
                  errorbar=("pi", 100), ax=ax)
     if logy:
         ax.set_yscale("log")
     ax.set_title(title)
+    ax.set_xlabel(xlabel or x)
     ax.set_ylabel(ylabel or y)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    if own:
+        legend_below(fig, [ax])
     return fig
 
 
@@ -325,12 +355,12 @@ def noise_accuracy(sweep: pd.DataFrame, reference: Sequence[float] = ()):
     fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.4), sharey=True)
     for ax, clamped in zip(axes, (False, True)):
         by_model(sweep[sweep["clamped"] == clamped], "sigma", "accuracy",
-                 "clamped to [0, 1]" if clamped else "not clamped", ax=ax)
+                 "clamped to [0, 1]" if clamped else "not clamped", ax=ax, ylabel="test accuracy")
         for s in reference:
             ax.axvline(s, color="gray", ls=":", lw=1)
         ax.set_xlabel("noise sigma (pixel scale [0, 1])")
-    fig.suptitle("test accuracy under Gaussian input noise (band: min to max over seeds)")
-    fig.tight_layout()
+    fig.suptitle("test accuracy under Gaussian input noise")
+    legend_below(fig, axes)
     return fig
 
 
@@ -339,12 +369,12 @@ def noise_evolution(evolution: pd.DataFrame, sigma: float):
     fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.4))
     by_model(evolution, "layer", "x", "in x(t): ||x_noisy - x|| / ||x||", ax=axes[0], logy=True,
              ylabel="relative change of x(t)")
-    residual = evolution.melt(id_vars=["model", "run", "layer"], value_vars=[c for c in ("y", "y, eq. 3") if c in evolution],
+    residual = evolution.melt(id_vars=["net", "run", "layer"], value_vars=[c for c in ("y", "y, eq. 3") if c in evolution],
                               var_name="source", value_name="relative change").dropna()
     by_model(residual, "layer", "relative change", "in y(t) (dashed: linearised eq. 3)", ax=axes[1], logy=True,
-             style="source")
+             style="source", ylabel="relative change of y(t)")
     fig.suptitle(f"how input noise of sigma = {sigma:.3g} evolves through the layers")
-    fig.tight_layout()
+    legend_below(fig, axes)
     return fig
 
 
@@ -352,11 +382,12 @@ def layer_perturbation(table: pd.DataFrame):
     """Accuracy drop and logit change against the layer k whose x(k) is perturbed."""
     fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.4))
     by_model(table, "layer", "accuracy drop", "accuracy drop", ax=axes[0])
-    by_model(table, "layer", "logit change", "relative change of the logits", ax=axes[1], logy=True)
+    by_model(table, "layer", "logit change", "relative change of the logits", ax=axes[1], logy=True,
+             ylabel="logit change")
     for ax in axes:
         ax.set_xlabel("perturbed layer k (0: input)")
     fig.suptitle(f"one fixed-size perturbation at x(k): {table['size'].iloc[0]}")
-    fig.tight_layout()
+    legend_below(fig, axes)
     return fig
 
 
@@ -368,7 +399,7 @@ def noisy_digit(clean: np.ndarray, noisy: np.ndarray, evolution: pd.DataFrame, s
         ax.set(title=name, xticks=[], yticks=[])
     by_model(evolution, "layer", "x", "||x_noisy(t) - x(t)|| / ||x(t)||", ax=axes[2], logy=True,
              ylabel="relative change of x(t)")
-    fig.tight_layout()
+    legend_below(fig, axes)
     return fig
 
 

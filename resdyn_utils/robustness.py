@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .data import Split
-from .models import ResidualNet
+from .models import KIND_LABELS, ResidualNet
 
 #: The neural-ODE robustness protocol's noise levels (Yan et al. 2019): 50, 75, 100 on 0-255.
 REFERENCE_SIGMAS = (50 / 255, 75 / 255, 100 / 255)
@@ -90,18 +90,40 @@ def noise_accuracy(model: ResidualNet, split: Split, sigmas: Sequence[float], se
     return [_accuracy(run(model, add_noise(split.x, s, seed, clamp)), split.y) for s in sigmas]
 
 
+def mlp_label(depth: int, best: bool = False) -> str:
+    """The display label of an MLP of ``depth`` layers that is not the book's 15-layer one
+    (that one is ``KIND_LABELS["mlp"]``): "MLP, 1 layer", "MLP, 3 layers (best)"."""
+    return f"MLP, {depth} layer{'s' if depth != 1 else ''}" + (" (best)" if best else "")
+
+
+def compared_nets(best_mlp_depth: int, depth: int = 15) -> dict[str, tuple[str, int]]:
+    """The nets the robustness chapter compares, display label -> (kind, depth): the three
+    kinds at ``depth`` (labelled by :data:`~resdyn_utils.models.KIND_LABELS`) and the MLP
+    at the depth where it trains best."""
+    nets = {KIND_LABELS[kind]: (kind, depth) for kind in ("shared", "variable", "mlp")}
+    return nets | {mlp_label(best_mlp_depth, best=True): ("mlp", best_mlp_depth)}
+
+
 def noise_sweep(models: dict[str, Sequence[ResidualNet]], split: Split, sigmas: Sequence[float],
                 seed: int) -> pd.DataFrame:
-    """Accuracy of every model (name -> one net per training seed) at every sigma, clamped
-    and not: columns ``model``, ``run``, ``sigma``, ``clamped``, ``accuracy``."""
+    """Accuracy of every net (label -> one net per training seed) at every sigma, clamped
+    and not: columns ``net``, ``run``, ``sigma``, ``clamped``, ``accuracy``."""
     rows = []
     for name, nets in models.items():
         for run_index, net in enumerate(nets):
             for clamp in (False, True):
                 for sigma, acc in zip(sigmas, noise_accuracy(net, split, sigmas, seed, clamp)):
-                    rows.append({"model": name, "run": run_index, "sigma": sigma, "clamped": clamp,
+                    rows.append({"net": name, "run": run_index, "sigma": sigma, "clamped": clamp,
                                  "accuracy": acc})
     return pd.DataFrame(rows)
+
+
+def at_reference_levels(sweep: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`noise_sweep` with clamped noise at the :data:`REFERENCE_SIGMAS`,
+    ``sigma`` on the 0-255 scale (50, 75, 100) and ``accuracy`` in %."""
+    rows = sweep[sweep["sigma"].isin(REFERENCE_SIGMAS) & sweep["clamped"]]
+    return rows.assign(accuracy=100 * rows["accuracy"],
+                       sigma=(255 * rows["sigma"]).round().astype(int))
 
 
 def relative_change(clean: torch.Tensor, perturbed: torch.Tensor) -> torch.Tensor:
@@ -189,8 +211,8 @@ def fgsm_accuracy(model: ResidualNet, split: Split, epsilons: Sequence[float]) -
 
 
 def per_run(models: dict[str, Sequence[ResidualNet]], measure) -> pd.DataFrame:
-    """``measure(net)`` (a DataFrame) for every net, with ``model`` and ``run`` columns added."""
-    frames = [measure(net).assign(model=name, run=i)
+    """``measure(net)`` (a DataFrame) for every net, with ``net`` and ``run`` columns added."""
+    frames = [measure(net).assign(net=name, run=i)
               for name, nets in models.items() for i, net in enumerate(nets)]
     return pd.concat(frames, ignore_index=True)
 
@@ -200,34 +222,52 @@ def mean_and_spread(frame: pd.DataFrame, by: list[str], value: str) -> pd.DataFr
     return frame.groupby(by, sort=False)[value].agg(["mean", "min", "max", "count"]).reset_index()
 
 
+def spread_table(spread: pd.DataFrame, unit: str = "") -> pd.DataFrame:
+    """:func:`mean_and_spread` for the page: "mean", "min" and "max" followed by ``unit``
+    (" %" makes them percent columns, shown to two decimals) and "count" as "seeds"."""
+    return spread.rename(columns={"mean": f"mean{unit}", "min": f"min{unit}", "max": f"max{unit}",
+                                  "count": "seeds"})
+
+
 def noise_gain(evolution: pd.DataFrame) -> pd.Series:
-    """Per (model, run): the relative noise in ``x(T)`` over that in ``x(0)``; below 1 the
+    """Per (net, run): the relative noise in ``x(T)`` over that in ``x(0)``; below 1 the
     net damps input noise relative to its signal, above 1 it amplifies it."""
-    return evolution.groupby(["model", "run"], sort=False)["x"].agg(lambda x: x.iloc[-1] / x.iloc[0])
+    return evolution.groupby(["net", "run"], sort=False)["x"].agg(lambda x: x.iloc[-1] / x.iloc[0])
 
 
 def layer_trend_per_run(table: pd.DataFrame, metric: str = "logit change") -> pd.Series:
-    """Per (model, run): the Spearman rank correlation of the perturbed layer ``k`` with
+    """Per (net, run): the Spearman rank correlation of the perturbed layer ``k`` with
     ``metric`` of that run alone (NaN where the effect is the same at every layer)."""
     from scipy.stats import spearmanr
 
     def rho(f: pd.DataFrame) -> float:
         return np.nan if f[metric].nunique() < 2 else float(spearmanr(f["layer"], f[metric]).statistic)
 
-    return table.groupby(["model", "run"], sort=False)[["layer", metric]].apply(rho).rename("rho")
+    return table.groupby(["net", "run"], sort=False)[["layer", metric]].apply(rho).rename("rho")
 
 
 def layer_trend(table: pd.DataFrame, metric: str = "logit change") -> pd.DataFrame:
-    """Per model: the Spearman rank correlation of the perturbed layer ``k`` with the mean
+    """Per net: the Spearman rank correlation of the perturbed layer ``k`` with the mean
     (over runs) ``metric``, beside that mean at the first and the last ``k``. ``rho < 0``:
     the earlier the perturbation, the larger its effect; NaN when the effect is the same
     at every layer (e.g. a net at chance)."""
     from scipy.stats import spearmanr
 
-    mean = table.groupby(["model", "layer"], sort=False)[metric].mean().reset_index()
+    mean = table.groupby(["net", "layer"], sort=False)[metric].mean().reset_index()
     rows = {}
-    for name, f in mean.groupby("model", sort=False):
+    for name, f in mean.groupby("net", sort=False):
         constant = f[metric].nunique() < 2
         rows[name] = {"rho": np.nan if constant else spearmanr(f["layer"], f[metric]).statistic,
                       f"{metric} at k=0": f[metric].iloc[0], f"{metric} at k=T": f[metric].iloc[-1]}
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("net")
+
+
+def trend_table(readings: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """:func:`layer_trend` of the logit change and of the accuracy drop side by side, for
+    each perturbation reading (name -> :func:`layer_perturbation` rows of every net), one
+    row per (perturbation, net). The accuracy drop's rho is "rho, accuracy drop"."""
+    logits = pd.concat({name: layer_trend(rows) for name, rows in readings.items()},
+                       names=["perturbation"])
+    drops = pd.concat({name: layer_trend(rows, "accuracy drop") for name, rows in readings.items()},
+                      names=["perturbation"])
+    return logits.join(drops.rename(columns={"rho": "rho, accuracy drop"}))

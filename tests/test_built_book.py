@@ -102,7 +102,7 @@ def test_robustness_sanity():
     assert all(0.0 <= r["accuracy"] <= 1.0 for r in sweep)
     assert {round(r["sigma"], 4) for r in sweep} >= {round(s, 4) for s in (50 / 255, 75 / 255, 100 / 255, 1.0)}
     # noise cannot help on average: the clean accuracy of a trained ResNet beats its sigma = 1 accuracy
-    shared = [r for r in sweep if r["model"] == "ResNet, shared W" and r["clamped"]]
+    shared = [r for r in sweep if r["net"] == "ResNet, shared W" and r["clamped"]]
     assert min(r["accuracy"] for r in shared if r["sigma"] == 0) > max(r["accuracy"] for r in shared if r["sigma"] == 1.0)
     assert v["best_mlp_depth"] in [int(d) for d in v["mlp_depth_train_acc"]]
 

@@ -56,7 +56,7 @@ def test_noise_view_draws_the_noise_every_model_sees_and_the_chosen_level():
     from resdyn_utils.robustness import add_noise
 
     image = np.linspace(0, 1, 784).astype(np.float32)
-    evolution = pd.DataFrame([{"model": m, "run": 0, "sigma": s, "layer": t, "x": s * (t + 1)}
+    evolution = pd.DataFrame([{"net": m, "run": 0, "sigma": s, "layer": t, "x": s * (t + 1)}
                               for m in ("a", "b") for s in (0.1, 0.3) for t in range(4)])
     fig = widgets.noise_view(image, evolution, 0.3, seed=5)
     shown = fig.axes[1].images[0].get_array()
@@ -107,10 +107,37 @@ def test_learning_curves_draw_each_run_and_say_when_none_was_recorded():
 def test_by_model_labels_the_y_axis_with_a_real_name():
     import pandas as pd
 
-    frame = pd.DataFrame({"model": ["a", "a", "b", "b"], "layer": [1, 2, 1, 2], "x": [1.0, 2.0, 1.5, 2.5]})
+    frame = pd.DataFrame({"net": ["a", "a", "b", "b"], "layer": [1, 2, 1, 2], "x": [1.0, 2.0, 1.5, 2.5]})
     assert figures.by_model(frame, "layer", "x", "t").axes[0].get_ylabel() == "x"
     fig = figures.by_model(frame, "layer", "x", "t", ylabel="relative change of x(t)")
     assert fig.axes[0].get_ylabel() == "relative change of x(t)"
+
+
+def test_robustness_panels_share_one_legend_below_them_with_every_net():
+    import pandas as pd
+
+    nets = ["ResNet, shared W", "ResNet, variable W", "MLP, 1 layer (best)"]
+    table = pd.DataFrame([{"net": n, "run": 0, "layer": k, "size": "||delta|| = 8",
+                           "accuracy drop": 0.1 * k, "logit change": 1.0 + k}
+                          for n in nets for k in range(4)])
+    fig = figures.layer_perturbation(table)
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == nets
+    renderer = fig.canvas.get_renderer()
+    below = min(ax.get_tightbbox(renderer).y0 for ax in fig.axes)  # tick and axis labels included
+    assert legend.get_window_extent(renderer).y1 <= below
+    assert [ax.get_ylabel() for ax in fig.axes] == ["accuracy drop", "logit change"]
+    assert fig.get_figwidth() <= figures.PAGE_WIDTH
+
+
+def test_learning_curves_default_to_the_net_column_and_still_read_model():
+    import pandas as pd
+
+    frame = pd.DataFrame({"net": ["a"] * 2 + ["b"] * 2, "epoch": [1, 2] * 2, "test_error": [0.3, 0.2, 0.4, 0.1]})
+    for column in ("net", "model"):
+        ax = figures.learning_curves(frame.rename(columns={"net": column})).axes[0]
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
 
 
 def test_headless_note_links_the_chapter_on_colab(monkeypatch):

@@ -179,7 +179,7 @@ def test_relative_perturbation_scales_with_the_activation_norm():
 def test_noise_gain_is_last_over_first_layer():
     import pandas as pd
 
-    evolution = pd.DataFrame({"model": ["a"] * 3 + ["b"] * 3, "run": 0, "layer": [0, 1, 2] * 2,
+    evolution = pd.DataFrame({"net": ["a"] * 3 + ["b"] * 3, "run": 0, "layer": [0, 1, 2] * 2,
                               "x": [0.5, 0.3, 0.25, 0.1, 0.2, 0.4]})
     assert robustness.noise_gain(evolution).to_dict() == {("a", 0): 0.5, ("b", 0): 4.0}
 
@@ -187,19 +187,19 @@ def test_noise_gain_is_last_over_first_layer():
 def test_layer_trend_sign_follows_where_the_drop_is():
     import pandas as pd
 
-    early = pd.DataFrame({"model": "early", "run": 0, "layer": range(5), "accuracy drop": [0.5, 0.4, 0.2, 0.1, 0.0]})
-    late = early.assign(model="late", **{"accuracy drop": early["accuracy drop"][::-1].to_numpy()})
+    early = pd.DataFrame({"net": "early", "run": 0, "layer": range(5), "accuracy drop": [0.5, 0.4, 0.2, 0.1, 0.0]})
+    late = early.assign(net="late", **{"accuracy drop": early["accuracy drop"][::-1].to_numpy()})
     trend = robustness.layer_trend(pd.concat([early, late]), "accuracy drop")
     assert trend.loc["early", "rho"] == pytest.approx(-1.0) and trend.loc["late", "rho"] == pytest.approx(1.0)
     assert trend.loc["early", "accuracy drop at k=0"] == pytest.approx(0.5)
-    flat = early.assign(model="flat", **{"accuracy drop": 0.0})
+    flat = early.assign(net="flat", **{"accuracy drop": 0.0})
     assert np.isnan(robustness.layer_trend(flat, "accuracy drop").loc["flat", "rho"])
 
 
 def test_layer_trend_per_run_keeps_each_seeds_sign():
     import pandas as pd
 
-    down = pd.DataFrame({"model": "m", "run": 0, "layer": range(4), "logit change": [0.4, 0.3, 0.2, 0.1]})
+    down = pd.DataFrame({"net": "m", "run": 0, "layer": range(4), "logit change": [0.4, 0.3, 0.2, 0.1]})
     up = down.assign(run=1, **{"logit change": [0.1, 0.2, 0.3, 0.4]})
     flat = down.assign(run=2, **{"logit change": 0.2})
     rho = robustness.layer_trend_per_run(pd.concat([down, up, flat]))
@@ -207,3 +207,41 @@ def test_layer_trend_per_run_keeps_each_seeds_sign():
     assert np.isnan(rho[("m", 2)])
     # pooled over the runs, the two signs cancel: what the per-seed verdict must not hide
     assert robustness.layer_trend(pd.concat([down, up]))["rho"]["m"] != pytest.approx(-1.0)
+
+
+def test_labels_name_the_three_kinds_and_count_the_mlps_layers_in_good_grammar():
+    from resdyn_utils.models import KIND_LABELS
+
+    assert robustness.mlp_label(1, best=True) == "MLP, 1 layer (best)"
+    assert robustness.mlp_label(3) == "MLP, 3 layers"
+    nets = robustness.compared_nets(2)
+    assert nets == {KIND_LABELS["shared"]: ("shared", 15), KIND_LABELS["variable"]: ("variable", 15),
+                    KIND_LABELS["mlp"]: ("mlp", 15), "MLP, 2 layers (best)": ("mlp", 2)}
+    assert len(robustness.compared_nets(15)) == 4  # a best MLP of the nets' depth keeps its own label
+
+
+def test_sweep_tables_are_per_net_and_raise_no_pandas_deprecation():
+    """The chapter's tables come from these helpers: a pandas deprecation (e.g. join's
+    rsuffix, a Pandas4Warning) would print a raw warning into the rendered page."""
+    import warnings
+
+    nets = {"a": [net(depth=3)], "b": [net(residual=False, weights="variable", depth=3)]}
+    data = split()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        warnings.simplefilter("error", FutureWarning)
+        sweep = robustness.noise_sweep(nets, data, [0.0, *robustness.REFERENCE_SIGMAS], seed=0)
+        reference = robustness.at_reference_levels(sweep)
+        spread = robustness.mean_and_spread(reference, ["net", "sigma"], "accuracy")
+        evolution = robustness.per_run(nets, lambda m: robustness.noise_evolution(m, data.x, 0.1, 0))
+        gain = robustness.noise_gain(evolution)
+        fixed = robustness.per_run(nets, lambda m: robustness.layer_perturbation(m, data, 1.0, 0))
+        scaled = robustness.per_run(nets, lambda m: robustness.layer_perturbation(m, data, 0.5, 0, relative=True))
+        trend = robustness.trend_table({"fixed": fixed, "relative": scaled})
+    assert list(sweep.columns[:2]) == ["net", "run"] and set(gain.index) == {("a", 0), ("b", 0)}
+    assert sorted(reference["sigma"].unique()) == [50, 75, 100] and reference["clamped"].all()
+    assert reference["accuracy"].between(0, 100).all() and len(spread) == 6
+    assert list(trend.index.names) == ["perturbation", "net"] and len(trend) == 4
+    assert {"rho", "rho, accuracy drop", "logit change at k=0", "accuracy drop at k=T"} <= set(trend.columns)
+    both = robustness.layer_trend(fixed, "accuracy drop")["rho"]
+    np.testing.assert_array_equal(trend.loc["fixed", "rho, accuracy drop"].to_numpy(), both.to_numpy())
