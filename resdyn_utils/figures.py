@@ -252,9 +252,9 @@ def neuron_by_class(y_mean: np.ndarray, x_mean: np.ndarray, units: list[int], hi
 
 
 def depth_trajectories(curves: pd.DataFrame):
-    """Depth after each epoch (columns ``run``, ``weights``, ``epoch``, ``depth``)."""
+    """Depth after each epoch (columns ``run``, ``net``, ``epoch``, ``depth``)."""
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.8))
-    sns.lineplot(data=curves, x="epoch", y="depth", hue="weights", units="run", estimator=None, lw=1.2, ax=ax)
+    sns.lineplot(data=curves, x="epoch", y="depth", hue="net", units="run", estimator=None, lw=1.2, ax=ax)
     ax.set(title="depth during training (one line per seed)", ylim=(0, curves["depth"].max() + 1))
     fig.tight_layout()
     return fig
@@ -264,10 +264,13 @@ def threshold_sweep(sweep: pd.DataFrame):
     """Final depth and test accuracy against the threshold (columns ``threshold``,
     ``final depth``, ``test accuracy``; one point per seed)."""
     fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.2))
+    thresholds = sorted(sweep["threshold"].unique())
     for ax, col in zip(axes, ("final depth", "test accuracy")):
         sns.lineplot(data=sweep, x="threshold", y=col, marker="o", errorbar=("pi", 100), ax=ax)
         ax.set_xscale("log")
-    fig.suptitle("adaptive depth: the threshold sets the final depth (band: min to max over seeds)")
+        ax.set_xticks(thresholds, [f"{t:g}" for t in thresholds])  # the thresholds tried, no minor labels
+        ax.minorticks_off()
+    fig.suptitle("adaptive depth: the threshold sets the final depth")
     fig.tight_layout()
     return fig
 
