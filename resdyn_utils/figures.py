@@ -425,6 +425,6 @@ def verdict_counts(card: pd.DataFrame):
                             color=[VERDICT_COLORS.get(v, "tab:blue") for v in order])
     ax.invert_yaxis()
     ax.set(xlabel="paper claims", ylabel="", title="verdicts per experiment (paper claims only)")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
+    ax.legend()
+    legend_below(fig, [ax], titles=())  # every verdict drawn, the quick build's colour included
     return fig

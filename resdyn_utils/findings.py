@@ -85,7 +85,8 @@ def claim_lines(verdicts: pd.DataFrame) -> list[str]:
     for (_, row), word in zip(verdicts.iterrows(), words):
         word = labelled(word, row["kind"])
         kind = "" if row["kind"] == "paper claim" else f" ({row['kind']})"
-        seeds = f", {row['seeds']} seed{'s' if row['seeds'] != 1 else ''}" if row.get("seeds") else ""
+        n = row.get("seeds")  # None or NaN where no seed stands behind the row (the scorecard)
+        seeds = "" if n is None or pd.isna(n) or not n else f", {int(n)} seed{'s' if n != 1 else ''}"
         lines.append(f"- **{word}**{kind}: {row['claim']}. Ours: {row['ours']}{seeds}.")
     return lines
 

@@ -161,3 +161,16 @@ def test_figures_fit_the_text_column():
     assert width <= figures.PAGE_WIDTH and height > 0.6 * width  # a grid, not ten panels in a row
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 20 and len({round(ax.get_position().y0, 3) for ax in visible}) == 4
+
+
+def test_verdict_tally_legend_names_every_verdict_drawn_the_quick_colour_included():
+    import pandas as pd
+
+    card = pd.DataFrame({"experiment": ["E1", "E1", "E2"], "kind": ["paper claim"] * 3,
+                         "verdict": ["quick profile: not a reproduction", "not testable",
+                                     "quick profile: not a reproduction"]})
+    fig = figures.verdict_counts(card)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["not testable", "quick profile: not a reproduction"]
+    quick = legend.legend_handles[1].get_facecolor()
+    assert quick == pytest.approx(matplotlib.colors.to_rgba(figures.VERDICT_COLORS["quick profile: not a reproduction"]))

@@ -117,3 +117,49 @@ def test_html_links_each_claim_to_its_section():
     html = scorecard.to_html(scorecard.scorecard("quick"))
     assert '<a href="robustness.html#deleting-one-layer-veit-et-al">' in html
     assert "quick profile: not a reproduction" in html
+
+
+def test_the_page_table_leads_with_the_verdict_and_the_details_keep_the_rest():
+    """Narrow enough for a phone: verdict, claim, paper, ours; the rules, seeds, margins
+    and premises stay reachable in the details, with the rule's verdict of a quick build."""
+    from resdyn_utils.claims import CLAIM_IDS
+
+    save("training", "quick", verdicts=[
+        {"id": "E2.width", "claim": "x", "ours": "1.9", "seeds": 1, "margin": 0.25,
+         "verdict": "quick profile: not a reproduction", "measured verdict": "partly reproduced"},
+        {"id": "E2.error", "claim": "x", "ours": "2.1", "seeds": 3, "margin": None,
+         "verdict": "quick profile: not a reproduction", "measured verdict": "not reproduced"}])
+    certify("training", "quick")
+    card = scorecard.scorecard("quick")
+    assert card["seeds"].map(lambda s: s is None or type(s) is int).all()
+    page = scorecard.page_table(card)
+    assert list(page.data.columns) == ["verdict", "claim", "paper", "ours"]
+    html = page.to_html()
+    assert "<em>(assumption)</em>" in html and "&lt;a href" not in html
+    details = scorecard.details_table(card)
+    row = details.data.set_index("id").loc["E2.width"]
+    assert row["the rule's verdict"] == "partly reproduced"
+    assert row["seeds"] == f"1 ({CLAIM_IDS['E2.width'].seeds_note})" and row["margin"] == 0.25
+    assert row["rule"] == CLAIM_IDS["E2.width"].rule_in_words
+    assert details.data.set_index("id").loc["E1.weights", "seeds"] == ""
+    folded = scorecard.collapsed("Rules & seeds", details)
+    assert folded.startswith("<details>") and "<summary>Rules &amp; seeds</summary>" in folded
+    full = scorecard.details_table(card.assign(**{"measured verdict": card["verdict"]}))
+    assert "the rule's verdict" not in full.data.columns  # nothing to add where they agree
+
+
+def test_the_findings_tally_counts_what_the_rules_say_on_the_whole_card():
+    from resdyn_utils import findings
+
+    save("training", "quick", verdicts=[
+        {"id": "E2.error", "claim": "x", "ours": "2.1", "seeds": 3,
+         "verdict": "quick profile: not a reproduction", "measured verdict": "not reproduced"}])
+    certify("training", "quick")
+    card = scorecard.scorecard("quick")
+    sentence = findings.tally(card)
+    papers = int((card["kind"] == "paper claim").sum())
+    assert sentence.startswith(f"Of the {papers} claims of the paper")
+    assert "1 not reproduced" in sentence and "2 not testable" in sentence and "quick profile" not in sentence
+    assert f"{papers - 3} missing" in sentence
+    _, summary = findings.findings(card, ["A fact."], profile="quick")
+    assert "nan" not in summary and " 3 seeds" in summary
