@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .integrity import CorruptFileError, read_json, write_json
-from .paths import BUILD_DIR_ENV, NOTEBOOK_ENV
+from .paths import BUILD_DIR_ENV, COLAB_URL_ENV
 from .profiles import PROFILES, get_profile
 from .results import certify, uncertify
 
@@ -88,6 +88,16 @@ def execute_notebook(source: Path, target: Path, profile: str, cwd: Path) -> flo
     except Exception as err:  # a missing kernel, an unreadable notebook...
         raise ChapterFailed(f"{source}: {type(err).__name__}: {err}") from err
     return time.perf_counter() - start
+
+
+def chapter_colab_url(root: Path, notebook: str) -> str:
+    """The Colab address of ``notebook``, or "" where ``_config.yml`` names no GitHub repository."""
+    from .colab import colab_url, repository
+
+    try:
+        return colab_url(*repository(root), notebook)
+    except (FileNotFoundError, ValueError):
+        return ""
 
 
 INJECTED_TAG = "injected-parameters"  # papermill's tag of the cell it adds
@@ -243,7 +253,7 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
         target = staging / rel
         print(f"[{profile}] {rel} ...", flush=True)
         uncertify(Path(rel).stem)  # a failure below leaves no results that pass for this run's
-        os.environ[NOTEBOOK_ENV] = rel  # the widgets' headless note links this notebook on Colab
+        os.environ[COLAB_URL_ENV] = chapter_colab_url(root, rel)  # the widgets' headless note links it
         seconds = execute_notebook(root / rel, target, profile, target.parent)
         tidy_executed(target, profile)
         certify(Path(rel).stem, profile)

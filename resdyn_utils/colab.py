@@ -36,10 +36,14 @@ def repository(root: Path) -> tuple[str, str]:
     return url, branch
 
 
+def colab_url(url: str, branch: str, notebook: str) -> str:
+    """The address that opens ``notebook`` (path in the repository) on Colab."""
+    return f"https://colab.research.google.com/github/{url.removeprefix('https://github.com/')}/blob/{branch}/{notebook}"
+
+
 def badge_source(url: str, branch: str, notebook: str) -> str:
     """Markdown of the badge that opens ``notebook`` (path in the repository) on Colab."""
-    target = f"https://colab.research.google.com/github/{url.removeprefix('https://github.com/')}/blob/{branch}/{notebook}"
-    return f"[![Open In Colab]({BADGE_SVG})]({target})"
+    return f"[![Open In Colab]({BADGE_SVG})]({colab_url(url, branch, notebook)})"
 
 
 def setup_source(url: str, branch: str) -> str:

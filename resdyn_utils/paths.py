@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 BUILD_DIR_ENV = "RESDYN_BUILD_DIR"
-#: Set by the book runner to the notebook it executes (its path in the repository).
-NOTEBOOK_ENV = "RESDYN_NOTEBOOK"
+#: Set by the book runner to the Colab address of the notebook it executes.
+COLAB_URL_ENV = "RESDYN_COLAB_URL"
 DATA_DIR_ENV = "RESDYN_DATA_DIR"
 
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import figures
-from .paths import NOTEBOOK_ENV
+from .paths import COLAB_URL_ENV
 
 #: Default of the N = 2 explorer: a predator-prey pair (unit 2 feeds on unit 1).
 PHASE_DEFAULT = {"w11": 0.5, "w12": -2.0, "w21": 2.0, "w22": -0.5, "y1": 0.2, "y2": 0.1}
@@ -24,18 +23,9 @@ PHASE_DEFAULT = {"w11": 0.5, "w12": -2.0, "w21": 2.0, "w22": -0.5, "y1": 0.2, "y
 @dataclass(frozen=True)
 class LiveOnly:
     """What an explorer shows where no live kernel is (the rendered book): a note that
-    the explorer needs one, with a link that opens the chapter on Colab."""
+    the explorer needs one, with a link that opens the chapter on Colab (where known)."""
 
-    notebook: str | None = None
-
-    @property
-    def colab_url(self) -> str | None:
-        if not self.notebook:
-            return None
-        from .colab import repository
-
-        url, branch = repository(Path(__file__).resolve().parents[1])
-        return f"https://colab.research.google.com/github/{url.removeprefix('https://github.com/')}/blob/{branch}/{self.notebook}"
+    colab_url: str | None = None
 
     @property
     def text(self) -> str:
@@ -54,8 +44,9 @@ class LiveOnly:
 
 
 def live_only() -> LiveOnly:
-    """The note for the notebook the book runner is executing (its environment names it)."""
-    return LiveOnly(os.environ.get(NOTEBOOK_ENV) or None)
+    """The note for the notebook the book runner is executing (its environment gives the
+    notebook's Colab address)."""
+    return LiveOnly(os.environ.get(COLAB_URL_ENV) or None)
 
 
 def phase_explorer(live: bool = True, **defaults: float):

@@ -225,3 +225,9 @@ def test_duplicate_inline_scripts_are_dropped_whatever_their_empty_filename():
     drop_duplicate_scripts(None, "page", "page.html", context, None)
     assert [(s.filename, s.attributes) for s in context["script_files"]] == [
         (None, {"body": body}), ("a.js", {}), ("", {"body": "other"})]
+
+
+def test_the_colab_address_of_a_chapter_needs_a_github_repository(tmp_path):
+    assert book.chapter_colab_url(tmp_path, "book/x.ipynb") == ""  # no _config.yml: no link, no error
+    url = book.chapter_colab_url(ROOT, "book/theory.ipynb")
+    assert url.startswith("https://colab.research.google.com/github/") and url.endswith("/blob/main/book/theory.ipynb")

@@ -6,6 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from pathlib import Path
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -141,14 +143,17 @@ def test_learning_curves_default_to_the_net_column_and_still_read_model():
 
 
 def test_headless_note_links_the_chapter_on_colab(monkeypatch):
-    monkeypatch.setenv(widgets.NOTEBOOK_ENV, "book/theory.ipynb")
+    from resdyn_utils.book import chapter_colab_url
+
+    url = chapter_colab_url(Path(__file__).resolve().parents[1], "book/theory.ipynb")
+    monkeypatch.setenv(widgets.COLAB_URL_ENV, url)
     note = widgets.phase_explorer(live=False)
     assert isinstance(note, widgets.LiveOnly)
     page = note._repr_html_()
     assert 'class="admonition note"' in page
     assert "colab.research.google.com/github/" in page and "/blob/main/book/theory.ipynb" in page
     assert "'" not in repr(note)  # no quoted Python string in the fallback
-    monkeypatch.delenv(widgets.NOTEBOOK_ENV)
+    monkeypatch.delenv(widgets.COLAB_URL_ENV)
     assert widgets.live_only().colab_url is None
 
 
