@@ -48,18 +48,55 @@ def learning_curves(histories: pd.DataFrame | None, metric: str = "test_error", 
     is the net's display label: the column ``net``, or ``model`` in a frame without one.
     """
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4))
+    band = ""
     if histories is None:
         ax.text(0.5, 0.5, "no recorded runs", ha="center", va="center", transform=ax.transAxes)
     else:
         hue = hue or ("net" if "net" in histories else "model")
-        sns.lineplot(data=histories, x="epoch", y=metric, hue=hue, marker="o", errorbar=("pi", 100), ax=ax)
-        ax.set_yscale("log")
+        palette = net_colors(histories[hue].unique()) if hue in ("net", "model") else None
+        sns.lineplot(data=histories, x="epoch", y=metric, hue=hue, marker="o", errorbar=("pi", 100), ax=ax,
+                     palette=palette)
+        log_axis(ax, "y", histories[metric], reference)
+        integer_ticks(ax, "x")
+        if histories.groupby([hue, "epoch"]).size().max() > 1:
+            band = " (band: min to max over seeds)"
     if reference is not None:
-        ax.axhline(reference, color="gray", ls="--", lw=1)
+        ax.axhline(reference, color="gray", ls="--", lw=1.2)
     ax.set_ylabel(metric.replace("_", " "))
-    ax.set_title(f"{metric.replace('_', ' ')} per epoch (band: min to max over seeds)")
+    ax.set_title(f"{metric.replace('_', ' ')} per epoch{band}")
     fig.tight_layout()
     return fig
+
+
+def integer_ticks(ax, axis: str = "x") -> None:
+    """Whole-number ticks on ``axis`` (epochs, layers, depths)."""
+    from matplotlib.ticker import MaxNLocator
+
+    getattr(ax, f"{axis}axis").set_major_locator(MaxNLocator(integer=True))
+
+
+def log_axis(ax, axis: str, values, reference: float | None = None) -> None:
+    """A log scale with plain numbers as tick labels (2, 5, 10, not 2×10⁰), whose range
+    leaves room around the data and the ``reference`` line."""
+    from matplotlib.ticker import LogLocator, ScalarFormatter
+
+    getattr(ax, f"set_{axis}scale")("log")
+    values = pd.Series(values, dtype=float)
+    values = values[values > 0]
+    subs = (1.0, 2.0, 5.0)
+    if len(values):
+        low, high = values.min(), values.max()
+        if reference is not None and reference > 0:
+            low, high = min(low, reference), max(high, reference)
+        getattr(ax, f"set_{axis}lim")(low / 1.25, high * 1.25)
+        decades = np.log10(high / low) if low > 0 else 3.0
+        subs = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0) if decades < 1.3 else subs if decades < 3 else (1.0,)
+    scale = getattr(ax, f"{axis}axis")
+    scale.set_major_locator(LogLocator(subs=subs))
+    scale.set_minor_formatter(plt.NullFormatter())
+    formatter = ScalarFormatter()
+    formatter.set_scientific(False)
+    scale.set_major_formatter(formatter)
 
 
 def class_trajectories(values: np.ndarray, labels: Sequence[str], title: str, ylabel: str,
@@ -312,6 +349,18 @@ def legend_below(fig, axes, titles: Sequence[str] = ("net", "source")) -> None:
     fig.tight_layout(rect=(0, (0.24 * rows + 0.06) / fig.get_figheight(), 1, 1))
 
 
+def net_colors(labels) -> dict[str, tuple]:
+    """One colour per net, the same in every figure: the three kinds of
+    :data:`~resdyn_utils.models.KIND_LABELS` first, in that order, then any other net
+    (e.g. the best MLP) in order of its label."""
+    from .models import KIND_LABELS
+
+    known = list(KIND_LABELS.values())
+    others = sorted(set(labels) - set(known))
+    colours = sns.color_palette("deep", len(known) + len(others))
+    return {label: colours[i] for i, label in enumerate(known + others)}
+
+
 def by_model(frame: pd.DataFrame, x: str, y: str, title: str, ax=None, logy: bool = False,
              style: str | None = None, ylabel: str | None = None, hue: str = "net",
              xlabel: str | None = None):
@@ -324,10 +373,13 @@ def by_model(frame: pd.DataFrame, x: str, y: str, title: str, ax=None, logy: boo
         fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.8))
     else:
         fig = ax.figure
+    palette = net_colors(frame[hue].unique()) if hue == "net" else None
     sns.lineplot(data=frame, x=x, y=y, hue=hue, style=style, marker="o", ms=4,
-                 errorbar=("pi", 100), ax=ax)
+                 errorbar=("pi", 100), ax=ax, palette=palette)
     if logy:
         ax.set_yscale("log")
+    if x in ("layer", "epoch", "depth"):
+        integer_ticks(ax, "x")
     ax.set_title(title)
     ax.set_xlabel(xlabel or x)
     ax.set_ylabel(ylabel or y)

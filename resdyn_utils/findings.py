@@ -14,14 +14,15 @@ from typing import Sequence
 
 import pandas as pd
 
-from .claims import labelled, verdict_word
+from .claims import QUICK_VERDICT, labelled, verdict_word
 
 #: The order in which verdicts are counted in a sentence.
 ORDER = ("reproduced", "partly reproduced", "mixed over seeds", "not reproduced", "premise not met",
          "not graded", "not measured")
-QUICK_NOTE = ("This is a quick build, a smoke test on small subsets and few epochs: the verdicts below "
-              "are what the rules say about these small runs, not the reproduction. The full build "
-              "grades the paper's settings.")
+QUICK_NOTE = ("This is a quick build, a smoke test on small subsets and few epochs: the verdicts in "
+              "this chapter are what the rules say about these small runs, not the reproduction. The "
+              "full build grades the paper's settings.")
+QUICK_TALLY = "Quick build, so no verdict stands; the rules applied to these smoke-test runs say: "
 #: The quick build's note in a chapter that grades no claim (``verdicts=None``).
 QUICK_NUMBERS_NOTE = ("This is a quick build, a smoke test on small subsets and few epochs: the numbers of "
                       "this build below are not those of the full build.")
@@ -46,13 +47,14 @@ def tally(verdicts: pd.DataFrame) -> str:
     if papers.empty:
         return NO_CLAIM
     counts = Counter(_measured(papers))
+    lead = QUICK_TALLY if (papers["verdict"] == QUICK_VERDICT).all() else ""
     parts = [f"{counts[v]} {v}" for v in ORDER if counts.get(v)] + \
             [f"{n} {v}" for v, n in counts.items() if v not in ORDER]
     n = len(papers)
     if n == 1:
-        return f"The one claim of the paper graded here: {next(iter(counts))}."
+        return f"{lead}The one claim of the paper graded here: {next(iter(counts))}."
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"Of the {n} claims of the paper graded here: {listed}."
+    return f"{lead}Of the {n} claims of the paper graded here: {listed}."
 
 
 def seed_tally(verdicts: pd.DataFrame, claim_id: str, noun: str = "seed") -> str:

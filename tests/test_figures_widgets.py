@@ -179,3 +179,29 @@ def test_verdict_tally_legend_names_every_verdict_drawn_the_quick_colour_include
     assert [t.get_text() for t in legend.get_texts()] == ["not testable", "quick profile: not a reproduction"]
     quick = legend.legend_handles[1].get_facecolor()
     assert quick == pytest.approx(matplotlib.colors.to_rgba(figures.VERDICT_COLORS["quick profile: not a reproduction"]))
+
+
+def test_a_net_has_the_same_colour_in_every_figure():
+    from resdyn_utils.models import KIND_LABELS
+
+    few = figures.net_colors([KIND_LABELS["mlp"], "MLP, 1 layer (best)"])
+    many = figures.net_colors(list(KIND_LABELS.values()) + ["MLP, 1 layer (best)"])
+    assert few == many and len(set(many.values())) == 4
+
+
+def test_learning_curves_read_plainly():
+    """Percent ticks as plain numbers, whole epochs, the 1.4% line inside the axes, and a
+    band announced only where several seeds make one."""
+    import pandas as pd
+
+    one = pd.DataFrame({"epoch": [1, 2, 3], "net": ["ResNet, shared W"] * 3, "test error %": [5.0, 3.0, 2.0]})
+    fig = figures.learning_curves(one, "test error %", reference=1.4)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert labels and not any("10^" in t or "times" in t or "×" in t for t in labels)
+    assert ax.get_ylim()[0] < 1.4 < ax.get_ylim()[1]
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    assert "band" not in ax.get_title()
+    two = pd.concat([one, one.assign(**{"test error %": one["test error %"] + 0.5})])
+    assert "band" in figures.learning_curves(two, "test error %").axes[0].get_title()
