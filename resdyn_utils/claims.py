@@ -617,7 +617,7 @@ CLAIMS: tuple[Claim, ...] = (
           premise="both classes settle at one point (the paper's setting)", premise_check=_common_point),
     Claim("E1.fig2", E1, "Fig. 2: the network follows the integration of eq. 3", "qualitative",
           "The mean of the residuals and the activities of the neurons ... are compared to the integration results "
-          "of equation 3", "Fig. 2", "paper claim", "circles", "Fig. 2: the network against eq. 3",
+          "of equation 3", "Fig. 2", "paper claim", "circles", "The paper's Fig. 2: the network against eq. 3",
           "reproduced if the class-mean residuals of net and ODE differ by less than {reproduced} at every layer; "
           "partly if by less than {partly}",
           {"reproduced": Cut(0.1, "a tenth of the residual range: the curves overlap at the figure's scale"),
@@ -646,7 +646,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("E2.fig3", "E2 MNIST shared", "Fig. 3: the residuals' std is non-zero in the first layers, then vanishes",
           "yes", "the residuals in the first few layers are still in the transition period (non-zero standard "
           "deviation for 200 random samples from 10 classes)", "§4, Fig. 3 top", "paper claim", "transients",
-          "Fig. 3: the residuals across the 15 layers",
+          "The paper's Fig. 3: the residuals across the 15 layers",
           "reproduced if the largest std over units across 200 samples is ≥ {transient} at layer 1 and below "
           "{negligible} at the last unrolled layer; partly if it is ≥ {transient} at layer 1 and smaller at layer 15 "
           "and at the last layer than at layer 1 (a transient that decays)",
@@ -662,7 +662,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("E2.fig6", "E2 MNIST shared", "Fig. 6: class means at layer 1000 differ, many dimensions coincide", "yes",
           "The average for each class is different from any other class, however, a large number of dimensions are "
           "identical.", "§4, Fig. 6", "paper claim", "transients",
-          "Fig. 6: the class means at the last unrolled layer",
+          "The paper's Fig. 6: the class means at the last unrolled layer",
           "reproduced if every pair of classes differs by more than {differ} on some unit and at least a fraction "
           "{many} of the active units coincide (within 0.01); partly if one of the two holds",
           {"differ": Cut(0.01, "a hundredth of the residual range"),
@@ -685,7 +685,7 @@ CLAIMS: tuple[Claim, ...] = (
           "largest x(15)", "9 of 10",
           "In all cases, but class 8, the cumulative with the highest final value at layer 15 corresponds to the "
           "class that has the highest sensitivity to that neuron.", "Fig. 4 caption", "paper claim", "transients",
-          "Fig. 4: the unit each class reads most",
+          "The paper's Fig. 4: the unit each class reads most",
           "reading (b), the headline: for each class c and its unit i* (largest K[c, i]), class c has the largest "
           "mean x_i*(15) of all classes; reproduced if in ≥ {reproduced} of 10 classes, partly if ≥ {partly}",
           {"reproduced": Cut(9, "the paper's 9 of 10"),
@@ -694,14 +694,14 @@ CLAIMS: tuple[Claim, ...] = (
           "among the ten chosen units", "9 of 10",
           "In almost all cases (apart from class 8), the maximum value of x(15) belonged to the neuron that had the "
           "largest coefficient in the classifier vector for that particular class.", "§4", "paper claim",
-          "transients", "Fig. 4: the unit each class reads most",
+          "transients", "The paper's Fig. 4: the unit each class reads most",
           "reading (a): for each class c, among the ten units i*, its own has the largest class-c mean x(15); "
           "reproduced if in ≥ {reproduced} of 10 classes, partly if ≥ {partly}",
           {"reproduced": Cut(9, "the paper's 9 of 10"),
            "partly": Cut(6, "far above the 1 of 10 expected by chance")}, _wins_rule("wins (a), signed K")),
     Claim("E2.fig5", "E2 MNIST shared", "Fig. 5: the class means of x(15) differ from class to class", "yes",
           "The activities of neurons at layer 15 are different for different classes.", "Fig. 5", "paper claim",
-          "transients", "Fig. 5: class means and spreads of $x(1)$ and $x(15)$",
+          "transients", "The paper's Fig. 5: class means and spreads of $x(1)$ and $x(15)$",
           "separation of a class pair = distance of their mean x(15) / mean within-class RMS distance; reproduced if "
           "every pair is separated by ≥ {separated} and the median pair more than in the pixels x(0); partly if the "
           "median pair is separated by ≥ {separated} (that x(15) exceeds x(1) is not graded: residuals are "

@@ -45,7 +45,7 @@ def test_every_chapter_with_testable_claims_grades_them_through_the_claims_layer
         assert "grade(" not in code and "verdict_table(" not in code, chapter
 
 
-@pytest.mark.parametrize("heading", ["Fig. 5: class means and spreads of $x(1)$ and $x(15)$",
+@pytest.mark.parametrize("heading", ["The paper's Fig. 5: class means and spreads of $x(1)$ and $x(15)$",
                                      "The width: 784 or 1064?", "Deleting one layer (Veit et al.)"])
 def test_anchor_is_the_id_sphinx_gives_the_heading(heading):
     assert scorecard.anchor(heading) == make_id(heading.replace("$", ""))
