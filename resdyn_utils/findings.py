@@ -102,7 +102,9 @@ def findings(verdicts: pd.DataFrame | None, facts: Sequence[str] = (), profile: 
         box = "\n\n".join(head + ([" ".join(facts)] if facts else []) + [NO_CLAIM])
         return box, box
     head = [QUICK_NOTE] if profile == "quick" else []
-    box = "\n\n".join(head + [" ".join(facts), tally(verdicts)] if facts else head + [tally(verdicts)])
+    counted = tally(verdicts).removeprefix(QUICK_TALLY) if head else tally(verdicts)  # said once
+    counted = counted[:1].upper() + counted[1:]
+    box = "\n\n".join(head + ([" ".join(facts)] if facts else []) + [counted])
     summary = "\n\n".join([box, "\n".join(claim_lines(verdicts))])
     return box, summary
 

@@ -27,6 +27,7 @@ def test_quick_profile_uses_the_measured_verdict_and_says_it_is_a_smoke_test():
     box, summary = findings.findings(verdicts, ["The net reaches 2.0% error."], profile="quick")
     assert box.startswith(findings.QUICK_NOTE)
     assert findings.tally(verdicts).startswith(findings.QUICK_TALLY)  # the table says no verdict stands
+    assert findings.QUICK_TALLY not in box  # the box says it once, in its note
     assert "graded here: reproduced." in box and "The net reaches 2.0% error." in box
     assert "- **reproduced**: A. Ours: x = 1, 3 seeds." in summary
 
