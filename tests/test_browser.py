@@ -4,7 +4,7 @@ Run after the book runner (like test_built_book.py). For every page of the table
 contents, at 1280 px: no console errors, every image decoded with a non-zero size, the
 math typeset by MathJax, the banner naming the build's profile, and a screenshot under
 ``_build/screenshots``. What a reader came for must be legible: no table cell cut short
-by an ellipsis, no output block or table wider than the text column, no figure shown
+by an ellipsis, no output block, table or code cell wider than the text column, no figure shown
 below 80% of its natural width, every figure with a numbered caption and real alt text,
 a generated findings box on every chapter, and no papermill or bookkeeping cell on the
 page. The navigation (sidebar and "next" links) must reach every chapter.
@@ -97,6 +97,8 @@ return {
   truncated: [...column.querySelectorAll('td, th')].map(text).filter(t => t.endsWith('…') || t.endsWith('...')),
   too_wide: outputs.filter(el => Math.max(el.scrollWidth, el.getBoundingClientRect().width) > width + 1)
                    .map(el => el.tagName + ': ' + text(el).slice(0, 60)),
+  code_too_wide: [...column.querySelectorAll('div.cell_input pre')]
+                   .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => text(p).slice(0, 60)),
   shrunk: images.filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width < 0.8 * i.naturalWidth)
                 .map(i => i.alt + ' at ' + Math.round(100 * i.getBoundingClientRect().width / i.naturalWidth) + '%'),
   uncaptioned: images.filter(i => !(i.closest('figure') && i.closest('figure').querySelector('.caption-number')))
@@ -205,6 +207,13 @@ def test_no_table_cell_is_cut_short(reports, page):
 def test_every_output_fits_the_text_column(reports, page):
     layout = reports[page]["layout"]
     assert layout["too_wide"] == [], f"wider than the {layout['column']:.0f} px column"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_code_fits_the_text_column(reports, page):
+    """Code of at most 88 columns (tests/test_book.py) shows whole, without a scrollbar,
+    including the cells a reader expands."""
+    assert reports[page]["layout"]["code_too_wide"] == []
 
 
 @pytest.mark.parametrize("page", PAGES)
