@@ -18,8 +18,6 @@ from .paths import COLAB_URL_ENV
 PHASE_DEFAULT = {"w11": 0.5, "w12": -2.0, "w21": 2.0, "w22": -0.5, "y1": 0.2, "y2": 0.1}
 
 
-
-
 @dataclass(frozen=True)
 class LiveOnly:
     """What an explorer shows where no live kernel is (the rendered book): a note that
