@@ -364,3 +364,40 @@ def integrity() -> pd.DataFrame | None:
     return pd.DataFrame([{"MNIST files, MB": bench["megabytes"], "rounds": bench["rounds"],
                           "sha256 check, s": bench["verify_seconds"], "whole load, s": bench["load_seconds"],
                           "check, % of the load": 100 * bench["verify_share_of_load"]}])
+
+
+def recipe_budget() -> pd.DataFrame | None:
+    """``benchmarks/recipe_budget.py`` (issue 16's search on a GPU): the finals of each
+    net's best validated recipe, one row per net and seed, with the validation and test
+    errors of the weights the selection used (raw or averaged)."""
+    bench = results.load_benchmark("recipe_budget")
+    if bench is None:
+        return None
+    rows = []
+    for net, final in bench["finals"].items():
+        recipe = final["recipe"]
+        for s in final["per_seed"]:
+            rows.append({"net": net, "seed": s["seed"], "epochs": recipe["epochs"], "lr": recipe["lr"],
+                         "weight decay": recipe["weight_decay"], "batch": recipe["batch_size"],
+                         "weights": final["weights_used"], "validation error %": 100 * s["val_error"],
+                         "test error %": 100 * s["test_error"]})
+    return pd.DataFrame(rows)
+
+
+def throughput_gpu() -> pd.DataFrame | None:
+    """``benchmarks/throughput.py --device cuda``, recorded once on a lent GPU: one row per
+    width, net and training step, with the card's name."""
+    bench = results.load_benchmark("throughput_gpu")
+    if bench is None:
+        return None
+    rows = []
+    for width, run in bench["by_width"].items():
+        for name, r in run["rounds"][0].items():
+            if "/" not in name:
+                continue  # the round's GEMM peaks
+            kind, step = name.split("/", 1)
+            rows.append({"GPU": bench["gpu"], "width N": int(width), "net": KIND_LABELS[kind],
+                         "training step": step.removesuffix(" bf16"), "precision": r["precision"],
+                         "samples/s": round(r["samples_per_s"]), "GFLOP/s": r["gflops"],
+                         "% of paired GEMM rate": 100 * r["fraction_of_paired_peak"]})
+    return pd.DataFrame(rows)

@@ -65,7 +65,8 @@ def test_a_recorded_table_says_so_in_its_caption(benchmarks):
     assert "The check beside the load (recorded: benchmarks/integrity.py, not this build)" in html
     with pytest.raises(ValueError, match="unknown benchmark 'speed'"):
         recorded.caption("speed", "x")
-    assert set(BENCHMARKS) == {"recipe_search", "longer_training", "throughput", "precision", "integrity"}
+    assert set(BENCHMARKS) == {"recipe_search", "recipe_budget", "longer_training", "throughput", "throughput_gpu",
+                               "precision", "integrity"}  # each has its loader in recorded
 
 
 def test_recipe_search_in_percent_by_stage_with_each_nets_best(benchmarks):
@@ -211,3 +212,30 @@ def test_the_cost_frame_tells_this_builds_time_from_the_floor_at_the_recorded_pe
     assert set(frame["from"][:3]) == {recorded.THIS_BUILD}
     assert all("recorded GEMM peak" in f for f in frame["from"][3:])
     assert len(recorded.cost_frame({k: v for k, v in cost.items() if k != "floor_minutes"}, None)) == 3
+
+
+def test_recipe_budget_finals_per_net_and_seed_in_percent(benchmarks):
+    recipe = {"epochs": 20, "lr": 0.003, "weight_decay": 0.0001, "batch_size": 128}
+    benchmarks("recipe_budget", {"finals": {"shared-1064": {
+        "recipe": recipe, "weights_used": "ema",
+        "per_seed": [{"seed": 0, "val_error": 0.0158, "test_error": 0.0145},
+                     {"seed": 1, "val_error": 0.0149, "test_error": 0.0155}]}}})
+    finals = recorded.recipe_budget()
+    assert list(finals["seed"]) == [0, 1] and set(finals["weights"]) == {"ema"}
+    assert finals["test error %"].tolist() == pytest.approx([1.45, 1.55])
+    assert finals["validation error %"].tolist() == pytest.approx([1.58, 1.49])
+
+
+def test_gpu_throughput_rows_name_the_card_and_skip_the_peaks(benchmarks):
+    step = {"precision": "bf16", "samples_per_s": 31475.2, "gflops": 3137.7, "fraction_of_paired_peak": 0.2168}
+    benchmarks("throughput_gpu", {"gpu": "NVIDIA H100", "by_width": {"1064": {"rounds": [
+        {"gemm_peak_gflops_bf16": 19089.0, "shared/hand-written bf16": step}]}}})
+    table = recorded.throughput_gpu()
+    assert len(table) == 1  # the round's GEMM peak is not a training step
+    row = table.iloc[0]
+    assert (row["GPU"], row["width N"], row["training step"], row["samples/s"]) == ("NVIDIA H100", 1064, "hand-written", 31475)
+    assert row["% of paired GEMM rate"] == pytest.approx(21.68)
+
+
+def test_the_gpu_loaders_say_none_where_nothing_was_recorded(benchmarks):
+    assert recorded.recipe_budget() is None and recorded.throughput_gpu() is None
