@@ -56,7 +56,9 @@ that started only if they fit), ``--candidates ... --workers 12 --epoch-seconds
 1064:5.0,784:4.0 --deadline 185 --final-deadline 200 --screen-grace 15``, on the same
 kind of H100: all 20 complete in 136 s (12 in parallel at about 3.6 s/epoch each at batch
 256, then 8 at about 2.1). Its repeat of the first screen's variable 1064 batch-256 run
-reproduced every loss and error bit for bit.
+reproduced every loss and error bit for bit. It found weight decay 0 far better for the
+variable nets, so that net's finals were rerun with that recipe by
+``benchmarks/recipe_budget_finals.py`` (stage "final2").
 """
 
 from __future__ import annotations
