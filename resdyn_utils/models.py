@@ -16,6 +16,8 @@ from typing import Literal
 import torch
 from torch import nn
 
+from . import ledger
+
 WeightMode = Literal["shared", "variable"]
 WEIGHT_MODES = ("shared", "variable")
 #: A net's identity is its ``kind`` (:attr:`ModelConfig.kind`); tables and figures show
@@ -111,6 +113,8 @@ class ResidualNet(nn.Module):
         for layer in self.layers if config.init == "paper" else ():
             nn.init.normal_(layer.weight, std=config.w_std / math.sqrt(n))
             nn.init.constant_(layer.bias, config.bias_init)
+        for linear in (*self.layers, self.readout):  # the cost ledger counts every call
+            linear.register_forward_hook(ledger.linear_hook)
 
     # -- structure ------------------------------------------------------------------
     @property
@@ -273,6 +277,7 @@ class ResidualStack(torch.autograd.Function):
             out = x if residual else ys[-1].clone()
         ctx.save_for_backward(xs, ys, *weights)
         ctx.residual, ctx.low = residual, low
+        ledger.add("fp32" if low is None else "bf16", 2.0 * depth * x0.shape[0] * x0.shape[1] ** 2)
         return out
 
     @staticmethod
@@ -295,6 +300,8 @@ class ResidualStack(torch.autograd.Function):
                 g = torch.addmm(g, s[t], w) if ctx.residual else s[t] @ w
             else:
                 g = g + s_low[t] @ w if ctx.residual else (s_low[t] @ w).to(grad.dtype)
+        input_grads = depth if ctx.needs_input_grad[0] else depth - 1  # and all weight gradients
+        ledger.add("fp32" if ctx.low is None else "bf16", 2.0 * (input_grads + depth) * batch * width**2)
         grads: list[torch.Tensor | None] = []
         if shared:
             flat_s = s_low.reshape(depth * batch, width)

@@ -245,3 +245,42 @@ def test_sweep_tables_are_per_net_and_raise_no_pandas_deprecation():
     assert {"rho", "rho, accuracy drop", "logit change at k=0", "accuracy drop at k=T"} <= set(trend.columns)
     both = robustness.layer_trend(fixed, "accuracy drop")["rho"]
     np.testing.assert_array_equal(trend.loc["fixed", "rho, accuracy drop"].to_numpy(), both.to_numpy())
+
+
+@pytest.mark.parametrize("residual,weights", [(True, "shared"), (True, "variable"), (False, "variable")])
+def test_the_sweeps_that_share_the_intact_pass_give_the_numbers_of_one_run_per_reading(residual, weights):
+    """lesion_sweep and layer_perturbation start each reading from the intact pass;
+    that must change no number against running the whole net once per reading."""
+    torch.manual_seed(3)
+    model = net(residual=residual, weights=weights, width=8, depth=6)
+    model.readout.weight.data.normal_()
+    data = Split(torch.rand(300, 4), torch.randint(0, 10, (300,)))
+    table = robustness.lesion_sweep(model, data)
+    for k in range(1, 7):
+        logits = robustness.run(model, data.x, lesion=k)
+        assert table.loc[k - 1, "error"] == 1 - robustness._accuracy(logits, data.y)
+    for relative in (False, True):
+        table = robustness.layer_perturbation(model, data, 0.7, seed=2, relative=relative)
+        direction = robustness.unit_directions((300, 8), 2)
+        norms = model.trajectory(data.x).x.norm(dim=-1, keepdim=True)
+        clean = robustness.run(model, data.x)
+        for k in range(7):
+            logits = robustness.run(model, data.x, perturb_at=k,
+                                    delta=0.7 * direction * (norms[k] if relative else 1.0))
+            expected = float(robustness.relative_change(clean[None], logits[None])[0])
+            assert table.loc[k, "logit change"] == expected
+            assert table.loc[k, "accuracy drop"] == robustness._accuracy(clean, data.y) - robustness._accuracy(logits, data.y)
+
+
+def test_the_noise_sweep_gives_the_accuracy_of_each_noisy_input_run_on_its_own():
+    torch.manual_seed(4)
+    nets = {"a": [net(width=8, depth=4), net(width=8, depth=4, weights="variable")]}
+    for n in nets["a"]:
+        n.readout.weight.data.normal_()
+    data = Split(torch.rand(200, 4), torch.randint(0, 10, (200,)))
+    sigmas = (0.0, 0.3, 1.0)
+    sweep = robustness.noise_sweep(nets, data, sigmas, seed=5)
+    assert len(sweep) == 2 * 2 * len(sigmas)
+    for (run_index, clamp), rows in sweep.groupby(["run", "clamped"]):
+        expected = robustness.noise_accuracy(nets["a"][run_index], data, sigmas, 5, clamp)
+        assert rows.sort_values("sigma")["accuracy"].tolist() == expected
