@@ -3,7 +3,8 @@
 
     python3 tasks.py test   # unit tests (with a Colab simulation), every chapter in the
                             # quick profile, the book build, checks in headless chromium
-    python3 tasks.py book   # every chapter in the full profile, then the HTML book
+    python3 tasks.py book   # the full profile's models, every chapter, then the HTML book
+    python3 tasks.py models # only the full profile's MNIST models (resumable; see README)
 
 Each command first creates the virtual environment ``.venv`` when it is missing or
 out of date (pyproject.toml or requirements-lock.txt changed), installing the
@@ -81,12 +82,18 @@ def task_test() -> None:
     run(PY, "-m", "pytest", "-q", *BUILT_BOOK_TESTS)
 
 
-def task_book() -> None:
+def task_models() -> None:
+    """Train every MNIST model of the full profile that is not in the cache."""
     ensure_env()
+    run(PY, "-m", "resdyn_utils.catalogue", "--profile", "full")
+
+
+def task_book() -> None:
+    task_models()  # the chapters then only load their models
     run(PY, "-m", "resdyn_utils.book", "--profile", "full")
 
 
-TASKS = {"test": task_test, "book": task_book, "env": ensure_env}
+TASKS = {"test": task_test, "book": task_book, "models": task_models, "env": ensure_env}
 
 
 def main(argv: list[str]) -> int:

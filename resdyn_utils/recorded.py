@@ -18,7 +18,8 @@ from __future__ import annotations
 import pandas as pd
 
 from . import results
-from .experiments import MNIST_RECIPES, search_best, uses_recipe
+from .data import N_PIXELS
+from .experiments import mnist_recipe, search_best, uses_recipe
 from .models import KIND_LABELS, PRECISIONS
 
 #: The source of a row that this build measured (beside recorded ones).
@@ -162,7 +163,7 @@ def recipe_swap(net: str = "variable", other: str = "shared") -> pd.DataFrame | 
     final = search[(search["stage"] == "final") & (search["net"] == KIND_LABELS[net])]
     out = []
     for whose in (net, other):
-        recipe = MNIST_RECIPES[whose]
+        recipe = mnist_recipe("short", whose, N_PIXELS)
         match = final[(final["peak lr"] == recipe["lr"]) & (final["weight decay"] == recipe["weight_decay"])]
         if match.empty:
             raise ValueError(f"the recipe search has no final {net} run with the {whose} net's recipe: "
@@ -236,6 +237,13 @@ def attempts(this_build: dict[str, float], kind: str = "shared") -> pd.DataFrame
     if best is not None:
         error = best.loc[best["net"] == KIND_LABELS[kind], "validation error %"]
         rows += [("best recipe-search candidate", float(error.iloc[0]), "validation", source("recipe_search"))]
+    finals = recipe_budget()
+    if finals is not None:  # the validated recipe's finals, trained on a GPU
+        for net, runs in finals[finals["net"].str.startswith(f"{kind}-")].groupby("net", sort=False):
+            rows += [(f"{net}, validated recipe, seed {r['seed']}", r["test error %"], "test",
+                      source("recipe_budget")) for _, r in runs.iterrows()]
+            rows.append((f"{net}, validated recipe, mean of {len(runs)} seeds", runs["test error %"].mean(), "test",
+                         source("recipe_budget")))
     return pd.DataFrame(rows, columns=["attempt", "error %", "error on", "from"])
 
 
@@ -400,4 +408,75 @@ def throughput_gpu() -> pd.DataFrame | None:
                          "training step": step.removesuffix(" bf16"), "precision": r["precision"],
                          "samples/s": round(r["samples_per_s"]), "GFLOP/s": r["gflops"],
                          "% of paired GEMM rate": 100 * r["fraction_of_paired_peak"]})
+    return pd.DataFrame(rows)
+
+
+def _selection_key(regime: str, kind: str, width: int) -> str:
+    weights = "variable" if kind in ("variable", "mlp") else kind
+    return f"{weights}-{width}" + ("-torchinit" if regime == "torch-init" else "")
+
+
+def recipe_selection() -> pd.DataFrame | None:
+    """``benchmarks/recipe_budget.py``: each searched net's selected recipe (lowest
+    validation error, one seed per candidate) and its best validation error at each
+    budget of epochs searched: where a longer budget is worse, more epochs do not help."""
+    bench = results.load_benchmark("recipe_budget")
+    if bench is None:
+        return None
+    rows = []
+    for net, chosen in bench["selection"].items():
+        best = chosen["best"]
+        budgets = {f"best at {e} epochs, val. %": 100 * v for e, v in sorted(
+            chosen["best_val_error_by_budget"].items(), key=lambda item: int(item[0]))}
+        rows.append({"net": net, "init": best["init"], "epochs": best["epochs"], "batch": best["batch_size"],
+                     "lr": best["lr"], "weight decay": best["weight_decay"], "weights": best["weights_used"],
+                     "validation error %": 100 * best["val_error"], **budgets})
+    return pd.DataFrame(rows)
+
+
+def budget_selected(regime: str, kind: str, width: int) -> bool:
+    """Whether the book trains the ``kind`` net at ``width`` in ``regime`` with the recipe
+    its search selected on the validation split: ``benchmarks/recipe_budget.json`` for the
+    validated and torch-init regimes, ``benchmarks/recipe_search.json`` for the short one.
+    False where the search's file is not here."""
+    if regime == "short":
+        return kind in searched_recipes()
+    bench = results.load_benchmark("recipe_budget")
+    chosen = None if bench is None else bench["selection"].get(_selection_key(regime, kind, width))
+    if chosen is None:
+        return False
+    best, recipe = chosen["best"], mnist_recipe(regime, kind, width)
+    uses_average = best["weights_used"] == "ema"
+    return (best["epochs"], best["batch_size"], best["lr"], best["weight_decay"], best["schedule"], uses_average) \
+        == (recipe["epochs"], recipe["batch_size"], recipe["lr"], recipe["weight_decay"], recipe["schedule"],
+            recipe["ema"] > 0)
+
+
+def budget_sentence(net: str = "shared-1064") -> str:
+    """What :func:`recipe_selection` says of ``net``'s budgets, in one sentence ("" where
+    the search's file is not here)."""
+    selection = recipe_selection()
+    if selection is None:
+        return ""
+    row = selection.set_index("net").loc[net]
+    budgets = {int(c.split()[2]): row[c] for c in selection.columns if c.startswith("best at") and pd.notna(row[c])}
+    best = min(budgets, key=budgets.get)
+    return (f"For {net} the best validation error is "
+            + ", ".join(f"{v:.2f}% at {e} epochs" for e, v in budgets.items())
+            + f": {best} epochs is the best budget searched.")
+
+
+def circles_selection() -> pd.DataFrame | None:
+    """``benchmarks/circles_recipe.py``: per circles net and initialisation, the selected
+    recipe and its held-out accuracy on each validation draw."""
+    bench = results.load_benchmark("circles_recipe")
+    if bench is None:
+        return None
+    rows = []
+    for weights, stages in bench["selection"].items():
+        for stage, best in stages.items():
+            rows.append({"net": KIND_LABELS[weights], "initialisation": stage.removesuffix("-init"),
+                         "schedule": best["schedule"], "peak lr": best["lr"], "epochs": best["epochs"],
+                         "batch": best["batch_size"],
+                         **{f"draw {i + 1} %": 100 * a for i, a in enumerate(best["validation_accuracy"])}})
     return pd.DataFrame(rows)

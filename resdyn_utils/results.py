@@ -21,6 +21,7 @@ import torch
 
 from .integrity import read_json, sha256_of, write_json
 from .paths import results_dir
+from .profiles import REGIMES, Profile
 
 CERTIFICATES = "certified.json"
 
@@ -50,11 +51,23 @@ def results_path(chapter: str) -> Path:
     return results_dir() / f"{chapter}.json"
 
 
-def save(chapter: str, profile: str, **values: Any) -> None:
+def regime_key(chapter: str, regime: str) -> str:
+    """The name under which a chapter executed in ``regime`` records its results: the
+    chapter's own in the primary regime, ``chapter@regime`` in the regime study."""
+    if regime not in REGIMES:
+        raise ValueError(f"unknown regime {regime!r}: use one of {', '.join(REGIMES)}")
+    return chapter if regime == REGIMES[0] else f"{chapter}@{regime}"
+
+
+def save(chapter: str, profile: str | Profile, **values: Any) -> None:
     """Merge ``values`` into the chapter's results file (written atomically).
 
     Values recorded under another profile are discarded: one file holds one profile.
+    Given a :class:`~resdyn_utils.profiles.Profile`, a chapter run in a regime of the
+    regime study records under :func:`regime_key`.
     """
+    if isinstance(profile, Profile):
+        chapter, profile = regime_key(chapter, profile.regime), profile.name
     path = results_path(chapter)
     current = load_results(chapter) if path.exists() else {}
     if current.get("profile") != profile:
@@ -121,8 +134,8 @@ def certified_results(chapter: str, profile: str) -> dict:
     return results
 
 
-BENCHMARKS = ("recipe_search", "recipe_budget", "longer_training", "precision", "throughput", "throughput_gpu",
-              "integrity")
+BENCHMARKS = ("recipe_search", "recipe_budget", "circles_recipe", "longer_training", "precision", "throughput",
+              "throughput_gpu", "integrity")
 
 
 def benchmark_path(name: str) -> Path:

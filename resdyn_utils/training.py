@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from .data import Dataset, Split, load_dataset
 from .depth import AdaptiveDepth, DepthController
+from . import ledger
 from .integrity import atomic_write_bytes, file_lock, sha256_of
 from .models import ModelConfig, ResidualNet, count_flops_per_sample, matmul_dtype
 from .paths import cache_dir
@@ -143,6 +144,12 @@ class Trained:
         return float(sum(h["seconds"] for h in self.history))
 
     @property
+    def device(self) -> str:
+        """Where it was trained: ``"cpu"`` or the GPU's name (checkpoints written before
+        the history recorded it were all trained on CPUs)."""
+        return self.history[0].get("device", "cpu") if self.history else "cpu"
+
+    @property
     def eval_seconds(self) -> float:
         """The part of :attr:`train_seconds` spent evaluating (0 if not recorded)."""
         return float(sum(h.get("eval_seconds", 0.0) for h in self.history))
@@ -160,6 +167,11 @@ class Trained:
 def default_device() -> torch.device:
     """The GPU when one exists (Colab), the CPU otherwise."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def device_name(device: torch.device) -> str:
+    """``"cpu"`` or the GPU's name (recorded in each epoch of a model's history)."""
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
 
 
 @functools.lru_cache(maxsize=8)
@@ -260,6 +272,9 @@ def fit(
                 loss = loss_fn(model(train_set.x[idx], precision=config.precision), train_set.y[idx])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
+                # the readout's backward pass (its input and weight gradients), which
+                # autograd runs outside the ledger's hooks
+                ledger.add("fp32", 4.0 * len(idx) * config.model.width * config.model.n_classes)
                 opt.step()
                 sched.step()
                 if average is not None:
@@ -281,6 +296,7 @@ def fit(
                 "seconds": time.perf_counter() - start,  # the whole epoch: steps and evaluation
                 "eval_seconds": time.perf_counter() - evaluation,
                 "depth": model.depth,
+                "device": device_name(device),
                 "last_epoch": epoch == config.epochs - 1,
             }
             if controller is not None:
@@ -467,5 +483,6 @@ def error_summary(runs: dict[str, list[Trained]]):
         rows.append({"model": name, "seeds": len(errs), "mean %": sum(errs) / len(errs),
                      "min %": min(errs), "max %": max(errs),
                      "per seed %": ", ".join(f"{e:.2f}" for e in errs),
-                     "train minutes": sum(t.train_seconds for t in trained) / 60})
+                     "train minutes": sum(t.train_seconds for t in trained) / 60,
+                     "trained on": ", ".join(sorted({t.device for t in trained}))})
     return pd.DataFrame(rows).set_index("model")

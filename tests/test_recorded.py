@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from resdyn_utils import recorded
-from resdyn_utils.experiments import MNIST_RECIPES
+from resdyn_utils.experiments import mnist_recipe
 from resdyn_utils.integrity import CorruptFileError, write_json
 from resdyn_utils.models import KIND_LABELS
 from resdyn_utils.results import BENCHMARKS
@@ -37,7 +37,7 @@ def run_row(net: str, seed: int, epochs: int, precision: str, errors: list[float
             "test_error": errors[-1], "train_error": 0.001, "seconds": 120.0, "test_error_per_epoch": errors}
 
 
-SHARED_RECIPE, VARIABLE_RECIPE = MNIST_RECIPES["shared"], MNIST_RECIPES["variable"]
+SHARED_RECIPE, VARIABLE_RECIPE = (mnist_recipe("short", kind, 784) for kind in ("shared", "variable"))
 SEARCH = [search_row("final", "shared", SHARED_RECIPE["lr"], SHARED_RECIPE["weight_decay"], 0.0180),
           search_row("screen", "shared", 1e-3, 0.0, 0.1455, bias_init=0.0, schedule="constant"),
           search_row("final", "variable", VARIABLE_RECIPE["lr"], VARIABLE_RECIPE["weight_decay"], 0.0169),
@@ -65,8 +65,8 @@ def test_a_recorded_table_says_so_in_its_caption(benchmarks):
     assert "The check beside the load (recorded: benchmarks/integrity.py, not this build)" in html
     with pytest.raises(ValueError, match="unknown benchmark 'speed'"):
         recorded.caption("speed", "x")
-    assert set(BENCHMARKS) == {"recipe_search", "recipe_budget", "longer_training", "throughput", "throughput_gpu",
-                               "precision", "integrity"}  # each has its loader in recorded
+    assert set(BENCHMARKS) == {"recipe_search", "recipe_budget", "circles_recipe", "longer_training", "throughput",
+                               "throughput_gpu", "precision", "integrity"}  # each has its loader in recorded
 
 
 def test_recipe_search_in_percent_by_stage_with_each_nets_best(benchmarks):
@@ -239,3 +239,25 @@ def test_gpu_throughput_rows_name_the_card_and_skip_the_peaks(benchmarks):
 
 def test_the_gpu_loaders_say_none_where_nothing_was_recorded(benchmarks):
     assert recorded.recipe_budget() is None and recorded.throughput_gpu() is None
+
+
+def test_the_searches_selections_and_whether_the_book_uses_them(benchmarks):
+    """The budget search's selection per net, its best validation error per budget, and
+    budget_selected, which is False for a recipe the search did not select."""
+    best = {"batch_size": 256, "epochs": 20, "init": "paper", "lr": 0.01, "schedule": "onecycle",
+            "val_error": 0.0152, "weight_decay": 1e-4, "weights_used": "raw"}
+    benchmarks("recipe_budget", {"finals": {}, "selection": {"shared-784": {
+        "best": best, "best_val_error_by_budget": {"10": 0.0166, "20": 0.0152, "40": 0.0170}}}})
+    table = recorded.recipe_selection()
+    assert table.loc[0, "best at 40 epochs, val. %"] == pytest.approx(1.70)
+    assert "1.52% at 20 epochs" in recorded.budget_sentence("shared-784")
+    assert "20 epochs is the best budget" in recorded.budget_sentence("shared-784")
+    assert recorded.budget_selected("validated", "shared", 784)
+    assert not recorded.budget_selected("validated", "variable", 784)  # not in the selection
+    benchmarks("recipe_budget", {"finals": {}, "selection": {"shared-784": {
+        "best": best | {"weights_used": "ema"}, "best_val_error_by_budget": {"20": 0.0152}}}})
+    assert not recorded.budget_selected("validated", "shared", 784)  # the book trains the raw weights
+    benchmarks("circles_recipe", {"selection": {"shared": {"paper-init": {
+        "lr": 0.01, "schedule": "constant", "epochs": 300, "batch_size": 50, "validation_accuracy": [0.99, 1.0, 1.0]}}}})
+    circles = recorded.circles_selection()
+    assert circles.loc[0, "initialisation"] == "paper" and circles.loc[0, "draw 1 %"] == pytest.approx(99.0)

@@ -21,9 +21,29 @@ def circles_config(**kw) -> TrainConfig:
     return TrainConfig(model, DataConfig("circles", 200, 200), **(dict(epochs=3, batch_size=32, lr=1e-2) | kw))
 
 
-def test_each_mnist_recipe_is_its_nets_best_in_the_recorded_recipe_search():
+def test_each_validated_recipe_is_its_nets_selection_in_the_recorded_budget_search():
+    """The validated and torch-init regimes train each net with the recipe that
+    benchmarks/recipe_budget.py selected on the validation split; the MLP takes the
+    variable net's."""
+    selection = load_benchmark("recipe_budget")["selection"]
+    for (regime, weights, width), recipe in experiments.MNIST_RECIPES.items():
+        if regime == "short":
+            continue
+        best = selection[f"{weights}-{width}" + ("-torchinit" if regime == "torch-init" else "")]["best"]
+        config = experiments.mnist_config(weights, get_profile("full", regime), seed=0, width=width)
+        assert (config.epochs, config.batch_size, config.lr, config.weight_decay, config.schedule) == (
+            best["epochs"], best["batch_size"], best["lr"], best["weight_decay"], best["schedule"]), (regime, weights)
+        assert (config.ema > 0) == (best["weights_used"] == "ema") and config.model.init == best["init"]
+        mlp = experiments.mnist_config("mlp", get_profile("full", regime), seed=0, width=width)
+        if weights == "variable":
+            assert mlp.replace(model=dict(residual=True)) == config
+    with pytest.raises(ValueError, match="covered widths"):
+        experiments.mnist_config("shared", get_profile("full", "torch-init"), seed=0, width=1064)
+
+
+def test_each_short_recipe_is_its_nets_best_in_the_recorded_recipe_search():
     rows = load_benchmark("recipe_search")["rows"]
-    full = get_profile("full")
+    full = get_profile("full", "short")
     for kind in ("shared", "variable"):
         best = experiments.search_best(rows, kind)
         config = experiments.mnist_config(kind, full, seed=0)
@@ -255,3 +275,19 @@ def test_torch_init_is_nn_linears_default():
     reference = nn.Linear(1064, 1064)
     torch.manual_seed(0)
     assert torch.equal(ResidualNet(ModelConfig(784, 1064, 15, 10, init="torch")).layer(1).weight, reference.weight)
+
+
+def test_each_circles_recipe_is_its_nets_selection_on_the_validation_draws():
+    """The validated and torch-init circles recipes are what benchmarks/circles_recipe.py
+    selected on held-out draws; the short regime keeps the book's first recipe."""
+    selection = load_benchmark("circles_recipe")["selection"]
+    for weights in ("shared", "variable"):
+        for regime, stage in (("validated", "paper-init"), ("torch-init", "torch-init")):
+            best = selection[weights][stage]
+            config = experiments.circles_config(weights, get_profile("full", regime), seed=0)
+            assert (config.lr, config.schedule, config.epochs, config.batch_size) == (
+                best["lr"], best["schedule"], best["epochs"], best["batch_size"]), (weights, regime)
+            assert config.model.init == best["init"]
+    short = experiments.circles_config("shared", get_profile("full", "short"), seed=0)
+    assert (short.lr, short.schedule, short.epochs, short.batch_size) == (3e-2, "onecycle", 200, 32)
+    assert experiments.circles_config("shared", get_profile("quick"), seed=0).epochs == 100
