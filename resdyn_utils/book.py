@@ -13,6 +13,7 @@ is generated from these records. Last, ``jupyter-book build -W`` renders
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -24,9 +25,10 @@ from importlib import metadata
 from pathlib import Path
 
 from .integrity import CorruptFileError, read_json, write_json
+from .ledger import LEDGER_ENV, floor_seconds
 from .paths import BUILD_DIR_ENV, COLAB_URL_ENV
 from .profiles import PROFILES, get_profile
-from .results import certify, uncertify
+from .results import certify, regime_key, uncertify
 
 CELL_TIMEOUT_S = 3 * 3600  # a stalled cell fails the run instead of hanging it
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
@@ -69,15 +71,17 @@ def toc_files(root: Path) -> list[str]:
     return files
 
 
-def execute_notebook(source: Path, target: Path, profile: str, cwd: Path) -> float:
-    """Run one notebook with papermill; return its wall time in seconds."""
+def execute_notebook(source: Path, target: Path, profile: str, cwd: Path, regime: str | None = None) -> float:
+    """Run one notebook with papermill (in ``regime`` where given: the regime study);
+    return its wall time in seconds."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     target.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {"profile": profile, "interactive": False} | ({"regime": regime} if regime else {})
     start = time.perf_counter()
     try:
-        pm.execute_notebook(str(source), str(target), parameters={"profile": profile, "interactive": False},
+        pm.execute_notebook(str(source), str(target), parameters=parameters,
                             cwd=str(cwd), progress_bar=False, kernel_name="python3", language="python",
                             execution_timeout=CELL_TIMEOUT_S)
     except PapermillExecutionError as err:
@@ -88,6 +92,39 @@ def execute_notebook(source: Path, target: Path, profile: str, cwd: Path) -> flo
     except Exception as err:  # a missing kernel, an unreadable notebook...
         raise ChapterFailed(f"{source}: {type(err).__name__}: {err}") from err
     return time.perf_counter() - start
+
+
+def execute_costed(source: Path, target: Path, profile: str, cwd: Path, key: str, ledger_dir: Path,
+                   regime: str | None = None) -> dict:
+    """:func:`execute_notebook` with the cost ledger on: ``{"seconds", "flops"}``, the
+    matmul FLOPs by precision that the chapter's kernel counted (none where it ran no
+    net) and wrote to ``ledger_dir/<key>.json`` as it exited."""
+    ledger_dir.mkdir(parents=True, exist_ok=True)
+    path = ledger_dir / f"{key}.json"
+    path.unlink(missing_ok=True)
+    os.environ[LEDGER_ENV] = str(path)
+    try:
+        seconds = execute_notebook(source, target, profile, cwd, regime)
+    finally:
+        del os.environ[LEDGER_ENV]
+    flops = json.loads(path.read_text()) if path.exists() else {"fp32": 0.0, "bf16": 0.0}
+    return {"seconds": seconds, "flops": flops}
+
+
+def chapter_costs(runs: dict[str, dict], peaks: dict[str, float] | None) -> dict[str, dict]:
+    """Per chapter run: ``seconds``, ``tflop`` and ``floor_seconds`` (its FLOPs at the
+    GEMM peak of each precision; None without a recorded peak), plus a ``total``."""
+    out = {}
+    for name, run in runs.items():
+        flops = run.get("flops", {})
+        out[name] = {"seconds": run["seconds"], "tflop": sum(flops.values()) / 1e12, "flops": flops,
+                     "floor_seconds": floor_seconds(flops, peaks) if peaks else None}
+    if out:
+        floors = [c["floor_seconds"] for c in out.values()]
+        out["total"] = {"seconds": sum(c["seconds"] for c in out.values()),
+                        "tflop": sum(c["tflop"] for c in out.values()),
+                        "floor_seconds": None if None in floors else sum(floors)}
+    return out
 
 
 def chapter_colab_url(root: Path, notebook: str) -> str:
@@ -149,9 +186,17 @@ def environment_report() -> dict:
     }
 
 
-def write_build_info(path: Path, profile: str, timings: dict[str, float], env: dict) -> None:
-    """The book's page on how this copy was built."""
-    rows = "\n".join(f"| `{name}` | {seconds:.1f} |" for name, seconds in timings.items())
+def _ratio(cost: dict) -> str:
+    floor = cost["floor_seconds"]
+    return f"{cost['seconds'] / floor:.0f}" if floor else "no matmuls" if floor == 0 else "n/a"
+
+
+def write_build_info(path: Path, profile: str, costs: dict[str, dict], env: dict) -> None:
+    """The book's page on how this copy was built, with each chapter's cost ledger."""
+    rows = "\n".join(
+        f"| {'**total**' if name == 'total' else f'`{name}`'} | {c['seconds']:.1f} | {c['tflop']:.3g} | "
+        + ("n/a" if c["floor_seconds"] is None else f"{c['floor_seconds']:.1f}") + f" | {_ratio(c)} |"
+        for name, c in costs.items())
     versions = "\n".join(f"| {k} | {v} |" for k, v in env["versions"].items())
     path.write_text(
         f"""# How this copy was built
@@ -165,10 +210,16 @@ it is typed by hand.
 - **CPU:** {env['cpu']}, {env['cpu_count']} cores ({env['torch_threads']} torch threads)
 - **GPU:** {env['gpu']}
 
-## Chapter execution times
+## Chapter execution times and their floor
 
-| notebook | seconds |
-|---|---|
+Each chapter's wall time beside its floor: the matmul FLOPs its nets executed (counted
+by the package's cost ledger, `resdyn_utils/ledger.py`) at this machine type's GEMM peak
+of each precision (`benchmarks/throughput.json`). Training a model that is not in the
+cache counts towards the chapter that trains it. A `@regime` row is a run of the regime
+study. The ratio is time over floor: 1 would be matmuls alone at the peak.
+
+| notebook | seconds | TFLOP | floor (s) | time / floor |
+|---|---|---|---|---|
 {rows}
 
 ## Package versions
@@ -229,6 +280,32 @@ def build_html(staging: Path, root: Path) -> None:
         raise ChapterFailed(f"jupyter-book build failed (exit {result.returncode}); warnings count as errors")
 
 
+REGIME_RUNS = "regimes"  # under the build folder: the regime study's executed copies
+
+
+def study_regimes(chapter: str, profile: str) -> tuple[str, ...]:
+    """The regimes besides the primary one that ``chapter`` is executed in (the regime
+    study, :data:`~resdyn_utils.catalogue.STUDY_CHAPTERS`); none for other chapters."""
+    from .catalogue import STUDY_CHAPTERS, regimes
+
+    return regimes(profile)[1:] if chapter in STUDY_CHAPTERS else ()
+
+
+def run_in_regime(root: Path, rel: str, profile: str, regime: str, ledger_dir: Path) -> dict:
+    """Execute one chapter of the regime study in ``regime``: its copy goes to
+    ``_build/regimes/<regime>/`` (not a page of the book) and its results, certified, are
+    recorded as ``<chapter>@<regime>``. It runs before the chapter's primary run, which
+    sets its verdicts beside these."""
+    key = regime_key(Path(rel).stem, regime)
+    target = root / "_build" / REGIME_RUNS / regime / rel
+    print(f"[{profile}] {rel} in the {regime} regime ...", flush=True)
+    uncertify(key)
+    run = execute_costed(root / rel, target, profile, target.parent, key, ledger_dir, regime=regime)
+    certify(key, profile)
+    print(f"[{profile}] {rel} in the {regime} regime: {run['seconds']:.1f} s", flush=True)
+    return run
+
+
 def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool = True) -> dict[str, float]:
     """Execute the book's notebooks in ``profile`` and (optionally) render the HTML."""
     get_profile(profile)  # refuses an unknown profile before any work
@@ -239,28 +316,37 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
     stage_book(root, staging, keep_executed=bool(only))
     announce_profile(staging, profile)
     env = environment_report()
-    timings: dict[str, float] = {}
+    runs: dict[str, dict] = {}
     previous = build / "results" / "build.json"
-    if only and previous.exists():  # a partial run keeps the other chapters' timings
+    if only and previous.exists():  # a partial run keeps the other chapters' records
         earlier = read_json(previous, fix="build the whole book again")
         if earlier.get("profile") == profile:
-            timings.update(earlier["timings"])
+            runs.update({name: c for name, c in earlier.get("chapters", {}).items() if name != "total"})
+    ledgers = build / "results" / "ledger"
     for rel in toc_files(root):
         if not rel.endswith(".ipynb"):
             continue
         if only and Path(rel).stem not in only:
             continue
         target = staging / rel
+        for regime in study_regimes(Path(rel).stem, profile):
+            runs[f"{rel}@{regime}"] = run_in_regime(root, rel, profile, regime, ledgers)
         print(f"[{profile}] {rel} ...", flush=True)
         uncertify(Path(rel).stem)  # a failure below leaves no results that pass for this run's
         os.environ[COLAB_URL_ENV] = chapter_colab_url(root, rel)  # the widgets' headless note links it
-        seconds = execute_notebook(root / rel, target, profile, target.parent)
+        runs[rel] = execute_costed(root / rel, target, profile, target.parent, Path(rel).stem, ledgers)
         tidy_executed(target, profile)
         certify(Path(rel).stem, profile)
-        timings[rel] = seconds
-        print(f"[{profile}] {rel}: {seconds:.1f} s", flush=True)
-    write_build_info(staging / BUILD_INFO, profile, timings, env)
-    write_json(build / "results" / "build.json", {"profile": profile, "timings": timings, "environment": env})
+        print(f"[{profile}] {rel}: {runs[rel]['seconds']:.1f} s", flush=True)
+    from .results import load_benchmark
+
+    bench = load_benchmark("throughput")
+    peaks = bench["gemm_peak_gflops"] if bench else None
+    costs = chapter_costs(runs, peaks)
+    timings = {name: c["seconds"] for name, c in costs.items() if name != "total"}
+    write_build_info(staging / BUILD_INFO, profile, costs, env)
+    write_json(build / "results" / "build.json", {"profile": profile, "timings": timings, "chapters": costs,
+                                                   "gemm_peak_gflops": peaks, "environment": env})
     if html:
         build_html(staging, root)
     return timings

@@ -641,8 +641,7 @@ CLAIMS: tuple[Claim, ...] = (
           "we considered a network with 1064 sigmoid neurons in each layer", "§4", "our reading", "training",
           "The width: 784 or 1064?",
           "holds if the 1064-unit net reaches ≤ {reproduced}%; partly if it closes at least half the gap from the "
-          "784-unit net to {reproduced}%", {"reproduced": Cut(1.4, "the paper's figure")}, _width_rule,
-          seeds_note="one seed: the width study trains one extra net"),
+          "784-unit net to {reproduced}%", {"reproduced": Cut(1.4, "the paper's figure")}, _width_rule),
     Claim("E2.fig3", "E2 MNIST shared", "Fig. 3: the residuals' std is non-zero in the first layers, then vanishes",
           "yes", "the residuals in the first few layers are still in the transition period (non-zero standard "
           "deviation for 200 random samples from 10 classes)", "§4, Fig. 3 top", "paper claim", "transients",

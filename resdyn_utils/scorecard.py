@@ -15,7 +15,8 @@ import re
 import pandas as pd
 
 from .claims import CLAIMS, verdict_word
-from .results import StaleResultsError, certified_results
+from .profiles import REGIMES
+from .results import StaleResultsError, certified_results, regime_key
 from .tables import table as page_table_of
 
 CHAPTERS = ("theory", "circles", "training", "transients", "depth", "robustness")
@@ -139,3 +140,68 @@ def collapsed(summary: str, styler) -> str:
 def to_html(card: pd.DataFrame) -> str:
     """:func:`page_table` as HTML."""
     return page_table(card).to_html()
+
+
+HOLDS_ACROSS, DIFFERS, INCOMPLETE = "same in every regime", "differs", "incomplete"
+
+
+def regime_verdicts(profile: str, chapters: tuple[str, ...],
+                    current: dict[str, pd.DataFrame] | None = None) -> dict[str, dict[str, dict]]:
+    """regime -> claim id -> verdict row, from the certified results of ``chapters`` in
+    each regime. ``current`` gives a chapter's verdict table of the run in progress (the
+    primary regime's, not yet certified). A regime whose results are missing or stale
+    maps to no rows."""
+    out: dict[str, dict[str, dict]] = {regime: {} for regime in REGIMES}
+    for regime in REGIMES:
+        for chapter in chapters:
+            if regime == REGIMES[0] and current and chapter in current:
+                rows = current[chapter].to_dict("records")
+            else:
+                try:
+                    rows = certified_results(regime_key(chapter, regime), profile)["values"].get("verdicts", [])
+                except (FileNotFoundError, StaleResultsError):
+                    continue
+            out[regime].update({row["id"]: row for row in rows if row.get("id")})
+    return out
+
+
+def regime_view(profile: str, chapters: tuple[str, ...],
+                current: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The "holds across regimes" view: one row per graded claim of ``chapters``, the
+    verdict its rule gives in each training regime (the measured verdict, also in a quick
+    build) and whether the verdicts agree: :data:`HOLDS_ACROSS`, :data:`DIFFERS`, or
+    :data:`INCOMPLETE` where a regime was not run."""
+    by_regime = regime_verdicts(profile, chapters, current)
+    rows = []
+    for claim in CLAIMS:
+        if claim.chapter not in chapters or claim.untestable:
+            continue
+        found = {r: by_regime[r].get(claim.id) for r in REGIMES}
+        words = {r: row.get("measured verdict", row["verdict"]) if row else "not run" for r, row in found.items()}
+        categories = {verdict_word(w) for r, w in words.items() if found[r]}
+        agreement = INCOMPLETE if None in found.values() else (HOLDS_ACROSS if len(categories) == 1 else DIFFERS)
+        rows.append({"id": claim.id, "claim": claim.item, "kind": claim.kind, **words, "across regimes": agreement})
+    return pd.DataFrame(rows)
+
+
+def regime_sentence(view: pd.DataFrame) -> str:
+    """One sentence on the view: how many verdicts hold across the regimes, which differ."""
+    if view.empty:
+        return "No claim of these chapters was graded."
+    counts = view["across regimes"].value_counts()
+    differs = view[view["across regimes"] == DIFFERS]["id"].tolist()
+    text = (f"{counts.get(HOLDS_ACROSS, 0)} of {len(view)} verdicts are the same in all {len(REGIMES)} "
+            f"training regimes")
+    if differs:
+        text += f"; {len(differs)} change with the regime ({', '.join(differs)})"
+    if counts.get(INCOMPLETE, 0):
+        text += f"; {counts[INCOMPLETE]} lack a regime that was not run"
+    return text + "."
+
+
+def chapter_regime_view(chapter: str, verdicts: pd.DataFrame, profile) -> pd.DataFrame:
+    """:func:`regime_view` of one chapter, as its primary run shows it: ``verdicts`` (this
+    run's table) stand for the primary regime; a run in another regime shows only the
+    certified results."""
+    current = {chapter: verdicts} if profile.regime == REGIMES[0] else None
+    return regime_view(profile.name, (chapter,), current)

@@ -48,7 +48,22 @@ def test_runner_injects_the_profile_and_records_timings(tmp_path):
     timings = book.run_book(tmp_path, "full", html=False)
     assert list(timings) == ["book/chapter.ipynb"]
     info = (tmp_path / "_build" / "src" / "book" / "build_info.md").read_text()
-    assert "`full`" in info and "book/chapter.ipynb" in info
+    assert "`full`" in info and "book/chapter.ipynb" in info and "no matmuls" in info
+
+
+def test_runner_records_the_matmul_flops_each_chapter_executed(tmp_path):
+    """The chapter's kernel counts its nets' matmuls and hands them to the runner as it
+    exits; build.json holds them with their floor at the recorded GEMM peak."""
+    make_book(tmp_path, ["import torch\nfrom resdyn_utils.models import ModelConfig, ResidualNet\n"
+                         "net = ResidualNet(ModelConfig(20, 32, 5, 10))\n"
+                         "with torch.no_grad():\n    net(torch.rand(100, 20))"])
+    book.run_book(tmp_path, "full", html=False)
+    build = json.loads((tmp_path / "_build" / "results" / "build.json").read_text())
+    chapter = build["chapters"]["book/chapter.ipynb"]
+    flops = 2 * 100 * (5 * 32 * 32 + 32 * 10)
+    assert chapter["flops"] == {"fp32": flops, "bf16": 0.0}
+    assert chapter["floor_seconds"] == pytest.approx(flops / (build["gemm_peak_gflops"]["fp32"] * 1e9))
+    assert build["chapters"]["total"]["tflop"] == pytest.approx(flops / 1e12)
 
 
 def test_the_staged_config_announces_the_profile(tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from resdyn_utils.book import toc_files
+from resdyn_utils.book import study_regimes, toc_files
 from resdyn_utils.integrity import read_json
 from resdyn_utils.results import certified_results
 
@@ -47,8 +47,15 @@ def test_every_chapter_page_is_rendered():
 def test_build_info_lists_every_notebook():
     build = build_record()
     notebooks = [f for f in toc_files(ROOT) if f.endswith(".ipynb")]
-    assert sorted(build["timings"]) == sorted(notebooks)
+    study = [f"{rel}@{regime}" for rel in notebooks for regime in study_regimes(Path(rel).stem, build["profile"])]
+    assert study and sorted(build["timings"]) == sorted(notebooks + study)
     assert all(seconds > 0 for seconds in build["timings"].values())
+    costs = build["chapters"]
+    assert set(costs) == set(build["timings"]) | {"total"}
+    # every chapter that trains or evaluates an MNIST net executed matmuls, and no
+    # chapter beats its floor
+    for rel in ("book/training.ipynb", "book/transients.ipynb", "book/robustness.ipynb"):
+        assert costs[rel]["tflop"] > 0 and costs[rel]["seconds"] > costs[rel]["floor_seconds"] > 0
 
 
 def test_theory_identities_hold():

@@ -139,7 +139,8 @@ def test_the_page_table_leads_with_the_verdict_and_the_details_keep_the_rest():
     details = scorecard.details_table(card)
     row = details.data.set_index("id").loc["E2.width"]
     assert row["the rule's verdict"] == "partly reproduced"
-    assert row["seeds"] == f"1 ({CLAIM_IDS['E2.width'].seeds_note})" and row["margin"] == 0.25
+    note = CLAIM_IDS["E2.width"].seeds_note
+    assert row["seeds"] == "1" + (f" ({note})" if note else "") and row["margin"] == 0.25
     assert row["rule"] == CLAIM_IDS["E2.width"].rule_in_words
     assert details.data.set_index("id").loc["E1.weights", "seeds"] == ""
     folded = scorecard.collapsed("Rules & seeds", details)
@@ -163,3 +164,47 @@ def test_the_findings_tally_counts_what_the_rules_say_on_the_whole_card():
     assert f"{papers - 3} missing" in sentence
     _, summary = findings.findings(card, ["A fact."], profile="quick")
     assert "nan" not in summary and " 3 seeds" in summary
+
+
+def _verdict_rows(chapter: str, verdicts: dict[str, str]) -> list[dict]:
+    return [{"id": claim_id, "claim": claim_id, "verdict": v, "measured verdict": v}
+            for claim_id, v in verdicts.items()]
+
+
+def test_the_regime_view_says_which_verdicts_change_with_the_training_regime():
+    """Each regime's certified results feed its column; a claim whose verdict differs
+    between regimes is 'differs', one missing in a regime 'incomplete'."""
+    from resdyn_utils.profiles import get_profile
+    from resdyn_utils.results import regime_key
+
+    ids = [c.id for c in scorecard.CLAIMS if c.chapter == "transients" and not c.untestable][:3]
+    graded = {"validated": ["reproduced", "reproduced", "not reproduced"],
+              "torch-init": ["reproduced", "not reproduced", "not reproduced"],
+              "short": ["reproduced (2 of 3 seeds)", "reproduced", "not reproduced"]}
+    for regime, words in graded.items():
+        save("transients", get_profile("full", regime), verdicts=_verdict_rows("transients", dict(zip(ids, words))))
+        certify(regime_key("transients", regime), "full")
+    view = scorecard.regime_view("full", ("transients",)).set_index("id")
+    assert view.loc[ids[0], "across regimes"] == scorecard.HOLDS_ACROSS
+    assert view.loc[ids[1], "across regimes"] == scorecard.DIFFERS
+    assert view.loc[ids[1], "torch-init"] == "not reproduced"
+    assert view.loc[ids[2], "across regimes"] == scorecard.HOLDS_ACROSS
+    others = [i for i in view.index if i not in ids]
+    assert (view.loc[others, "across regimes"] == scorecard.INCOMPLETE).all()
+    sentence = scorecard.regime_sentence(view.loc[ids].reset_index())
+    assert sentence.startswith("2 of 3 verdicts are the same") and ids[1] in sentence
+
+
+def test_a_chapter_shows_its_own_run_as_the_primary_regime_before_it_is_certified():
+    import pandas as pd
+
+    from resdyn_utils.profiles import get_profile
+
+    claim_id = next(c.id for c in scorecard.CLAIMS if c.chapter == "robustness" and not c.untestable)
+    current = pd.DataFrame(_verdict_rows("robustness", {claim_id: "partly reproduced"}))
+    view = scorecard.chapter_regime_view("robustness", current, get_profile("full")).set_index("id")
+    assert view.loc[claim_id, "validated"] == "partly reproduced"
+    assert view.loc[claim_id, "short"] == "not run" and view.loc[claim_id, "across regimes"] == scorecard.INCOMPLETE
+    # a run in another regime does not pass its own table off as the primary regime's
+    view = scorecard.chapter_regime_view("robustness", current, get_profile("full", "short")).set_index("id")
+    assert view.loc[claim_id, "validated"] == "not run"
