@@ -188,14 +188,14 @@ def environment_report() -> dict:
 
 def _ratio(cost: dict) -> str:
     floor = cost["floor_seconds"]
-    return f"{cost['seconds'] / floor:.0f}" if floor else "no matmuls" if floor == 0 else "n/a"
+    return f"{cost['seconds'] / floor:.2g}" if floor else "no matmuls" if floor == 0 else "n/a"
 
 
 def write_build_info(path: Path, profile: str, costs: dict[str, dict], env: dict) -> None:
     """The book's page on how this copy was built, with each chapter's cost ledger."""
     rows = "\n".join(
         f"| {'**total**' if name == 'total' else f'`{name}`'} | {c['seconds']:.1f} | {c['tflop']:.3g} | "
-        + ("n/a" if c["floor_seconds"] is None else f"{c['floor_seconds']:.1f}") + f" | {_ratio(c)} |"
+        + ("n/a" if c["floor_seconds"] is None else f"{c['floor_seconds']:.3g}") + f" | {_ratio(c)} |"
         for name, c in costs.items())
     versions = "\n".join(f"| {k} | {v} |" for k, v in env["versions"].items())
     path.write_text(

@@ -291,22 +291,6 @@ def gemm_peaks() -> dict[str, float] | None:
     return None if bench is None else dict(bench["gemm_peak_gflops"])
 
 
-def cost_frame(cost: dict, peaks: dict[str, float] | None) -> pd.DataFrame:
-    """The cost of this build's models (:func:`resdyn_utils.training.training_cost`)
-    against the floor at the recorded GEMM peaks, in minutes: the wall clock, its split
-    into training steps and evaluation, the floor, and the same matmuls at the float32
-    peak (GEMM peaks recorded by ``benchmarks/throughput.py``). The ``from`` column
-    says which numbers are this build's alone."""
-    rows = [("training, as recorded by the runs", cost["minutes"], THIS_BUILD),
-            ("of which the training steps", cost["step_minutes"], THIS_BUILD),
-            ("of which the evaluation after each epoch", cost["eval_minutes"], THIS_BUILD)]
-    if peaks is not None:
-        peak = "this build's FLOPs at the recorded GEMM peak"
-        rows += [("floor: each model's matmuls at its precision's peak", cost["floor_minutes"], peak),
-                 ("the same matmuls at the float32 peak", cost["tflop"] * 1e3 / peaks["fp32"] / 60, peak)]
-    return pd.DataFrame(rows, columns=["time", "minutes", "from"])
-
-
 # --------------------------------------------------------------------------- precision
 
 

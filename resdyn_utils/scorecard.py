@@ -169,7 +169,8 @@ def regime_view(profile: str, chapters: tuple[str, ...],
                 current: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """The "holds across regimes" view: one row per graded claim of ``chapters``, the
     verdict its rule gives in each training regime (the measured verdict, also in a quick
-    build) and whether the verdicts agree: :data:`HOLDS_ACROSS`, :data:`DIFFERS`, or
+    build) and whether the verdicts agree, word for word (a verdict mixed over seeds in
+    one regime and clean in another differs): :data:`HOLDS_ACROSS`, :data:`DIFFERS`, or
     :data:`INCOMPLETE` where a regime was not run."""
     by_regime = regime_verdicts(profile, chapters, current)
     rows = []
@@ -178,8 +179,8 @@ def regime_view(profile: str, chapters: tuple[str, ...],
             continue
         found = {r: by_regime[r].get(claim.id) for r in REGIMES}
         words = {r: row.get("measured verdict", row["verdict"]) if row else "not run" for r, row in found.items()}
-        categories = {verdict_word(w) for r, w in words.items() if found[r]}
-        agreement = INCOMPLETE if None in found.values() else (HOLDS_ACROSS if len(categories) == 1 else DIFFERS)
+        agreement = INCOMPLETE if None in found.values() else (
+            HOLDS_ACROSS if len(set(words.values())) == 1 else DIFFERS)
         rows.append({"id": claim.id, "claim": claim.item, "kind": claim.kind, **words, "across regimes": agreement})
     return pd.DataFrame(rows)
 

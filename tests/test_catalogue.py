@@ -58,3 +58,22 @@ def test_the_quick_profile_caps_the_epochs_of_every_regime():
     for regime in REGIMES:
         config = mnist_config("variable", get_profile("quick", regime), 0)
         assert config.epochs == 2 and config.data.n_train == 2_000
+
+
+def test_the_cost_per_regime_sets_the_recorded_steps_beside_the_floor():
+    from resdyn_utils.training import Trained, training_flops
+
+    def trained(regime: str, seconds: float, device: str = "cpu") -> Trained:
+        config = mnist_config("shared", get_profile("quick", regime), 0)
+        return Trained(None, config, [{"seconds": seconds, "eval_seconds": 0.0, "device": device}])
+
+    models = {"validated": [trained("validated", 60.0), trained("validated", 60.0, "NVIDIA H100")],
+              "short": [trained("short", 30.0)]}
+    costs = catalogue.cost_by_regime(models, {"fp32": 100.0, "bf16": 200.0}).set_index("regime")
+    flops = training_flops(models["validated"][0].config, 2_000)
+    assert costs.loc["validated", "TFLOP"] == pytest.approx(2 * flops / 1e12)
+    assert costs.loc["validated", "floor minutes"] == pytest.approx(2 * flops / 200e9 / 60)
+    assert costs.loc["total", "models"] == 3 and costs.loc["total", "step minutes"] == pytest.approx(2.5)
+    assert costs.loc["validated", "trained on"] == "NVIDIA H100, cpu"
+    assert costs.loc["total", "time / floor"] == pytest.approx(2.5 / costs.loc["total", "floor minutes"])
+    assert catalogue.cost_by_regime(models, None).set_index("regime").loc["total", "floor minutes"] is None

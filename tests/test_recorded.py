@@ -203,17 +203,6 @@ def test_a_damaged_recorded_file_raises_instead_of_showing(benchmarks, tmp_path)
         recorded.integrity()
 
 
-def test_the_cost_frame_tells_this_builds_time_from_the_floor_at_the_recorded_peak():
-    cost = {"models": 2, "tflop": 18.0, "minutes": 10.0, "step_minutes": 8.0, "eval_minutes": 2.0,
-            "floor_minutes": 1.0}
-    frame = recorded.cost_frame(cost, {"fp32": 100.0, "bf16": 200.0})
-    assert list(frame.columns) == ["time", "minutes", "from"]
-    assert frame["minutes"].tolist() == pytest.approx([10.0, 8.0, 2.0, 1.0, 3.0])  # 18e3 GFLOP / 100 / 60
-    assert set(frame["from"][:3]) == {recorded.THIS_BUILD}
-    assert all("recorded GEMM peak" in f for f in frame["from"][3:])
-    assert len(recorded.cost_frame({k: v for k, v in cost.items() if k != "floor_minutes"}, None)) == 3
-
-
 def test_recipe_budget_finals_per_net_and_seed_in_percent(benchmarks):
     recipe = {"epochs": 20, "lr": 0.003, "weight_decay": 0.0001, "batch_size": 128}
     benchmarks("recipe_budget", {"finals": {"shared-1064": {

@@ -1,0 +1,47 @@
+"""Each chapter's cost against its floor, recorded from a build of the book.
+
+    .venv/bin/python benchmarks/chapter_costs.py --label after [--build _build]
+
+Copies the per-chapter ledger of ``<build>/results/build.json`` (written by the book
+runner: the wall time, the matmul TFLOP the chapter's nets executed, and their floor at
+this machine type's GEMM peak of each precision) into benchmarks/chapter_costs.json
+under ``label``, with the profile, the commit, the date and the machine, so that builds
+before and after a change sit side by side. A label recorded again is replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+from resdyn_utils.integrity import read_json, write_json
+
+OUT = Path(__file__).with_suffix(".json")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--label", required=True, help="e.g. before, after")
+    parser.add_argument("--build", type=Path, default=Path("_build"))
+    args = parser.parse_args(argv)
+    build = read_json(args.build / "results" / "build.json", fix="build the book first")
+    if "chapters" not in build:
+        raise SystemExit("this build.json has no per-chapter ledger: build the book with the current runner")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    entry = {"label": args.label, "profile": build["profile"], "commit": commit,
+             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+             "machine": {k: build["environment"][k] for k in ("cpu", "cpu_count", "gpu")},
+             "gemm_peak_gflops": build["gemm_peak_gflops"],
+             "chapters": {name: {k: c[k] for k in ("seconds", "tflop", "floor_seconds")}
+                          for name, c in build["chapters"].items()}}
+    runs = read_json(OUT, fix="restore it with git")["runs"] if OUT.exists() else []
+    runs = [r for r in runs if r["label"] != args.label] + [entry]
+    write_json(OUT, {"runs": runs})
+    total = entry["chapters"]["total"]
+    print(f"{args.label}: {total['seconds']:.0f} s, floor {total['floor_seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
