@@ -222,6 +222,7 @@ study. The ratio is time over floor: 1 would be matmuls alone at the peak.
 |---|---|---|---|---|
 {rows}
 
+{recorded_gpu_section()}
 ## Package versions
 
 | package | version |
@@ -229,6 +230,26 @@ study. The ratio is time over floor: 1 would be matmuls alone at the peak.
 {versions}
 """
     )
+
+
+def recorded_gpu_section() -> str:
+    """The build page's lines on the recorded runs on a lent GPU (each names its card), or
+    "" where none is recorded."""
+    from .recorded import quick_gpu, throughput_gpu
+
+    lines = []
+    runs = quick_gpu()
+    if runs is not None:
+        chapters = ", ".join(f"`{n}`" + ("" if r == "validated" else f" ({r})")
+                             for n, r in zip(runs["notebook"], runs["regime"]))
+        lines.append(f"- **Quick profile on {runs['GPU'].iloc[0]}** (`benchmarks/quick_gpu.py`): passed "
+                     f"{chapters}.")
+    steps = throughput_gpu()
+    if steps is not None:
+        lines.append(f"- **Training throughput on {steps['GPU'].iloc[0]}** (`benchmarks/throughput_gpu.json`): "
+                     f"{len(steps)} training steps, shown in the appendix on performance.")
+    return "" if not lines else "\n## Recorded on a GPU\n\nNot this build: runs recorded on a lent GPU.\n\n" + \
+        "\n".join(lines) + "\n"
 
 
 PROFILE_BANNERS = {

@@ -464,3 +464,13 @@ def circles_selection() -> pd.DataFrame | None:
                          "batch": best["batch_size"],
                          **{f"draw {i + 1} %": 100 * a for i, a in enumerate(best["validation_accuracy"])}})
     return pd.DataFrame(rows)
+
+
+def quick_gpu() -> pd.DataFrame | None:
+    """``benchmarks/quick_gpu.py``: the chapters of the quick profile that ran on a lent
+    GPU, with their wall time and the card's name."""
+    bench = results.load_benchmark("quick_gpu")
+    if bench is None:
+        return None
+    return pd.DataFrame([{"GPU": bench["gpu"], "notebook": c["notebook"], "regime": c["regime"],
+                          "seconds": c["seconds"]} for c in bench["chapters"]])

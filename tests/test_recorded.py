@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from resdyn_utils import recorded
+from resdyn_utils import book, recorded
 from resdyn_utils.experiments import mnist_recipe
 from resdyn_utils.integrity import CorruptFileError, write_json
 from resdyn_utils.models import KIND_LABELS
@@ -66,7 +66,7 @@ def test_a_recorded_table_says_so_in_its_caption(benchmarks):
     with pytest.raises(ValueError, match="unknown benchmark 'speed'"):
         recorded.caption("speed", "x")
     assert set(BENCHMARKS) == {"recipe_search", "recipe_budget", "circles_recipe", "longer_training", "throughput",
-                               "throughput_gpu", "precision", "integrity"}  # each has its loader in recorded
+                               "throughput_gpu", "quick_gpu", "precision", "integrity"}  # each has its loader
 
 
 def test_recipe_search_in_percent_by_stage_with_each_nets_best(benchmarks):
@@ -250,3 +250,12 @@ def test_the_searches_selections_and_whether_the_book_uses_them(benchmarks):
         "lr": 0.01, "schedule": "constant", "epochs": 300, "batch_size": 50, "validation_accuracy": [0.99, 1.0, 1.0]}}}})
     circles = recorded.circles_selection()
     assert circles.loc[0, "initialisation"] == "paper" and circles.loc[0, "draw 1 %"] == pytest.approx(99.0)
+
+
+def test_the_gpu_runs_name_their_card(benchmarks):
+    benchmarks("quick_gpu", {"gpu": "NVIDIA H100 80GB HBM3", "torch": "torch 2.11", "note": "",
+                             "chapters": [{"notebook": "book/depth.ipynb", "regime": "validated",
+                                           "seconds": 72.4, "log": "x.log"}]})
+    table = recorded.quick_gpu()
+    assert table.loc[0, "GPU"] == "NVIDIA H100 80GB HBM3" and table.loc[0, "seconds"] == 72.4
+    assert "H100" in book.recorded_gpu_section()

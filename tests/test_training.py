@@ -291,3 +291,13 @@ def test_each_circles_recipe_is_its_nets_selection_on_the_validation_draws():
     short = experiments.circles_config("shared", get_profile("full", "short"), seed=0)
     assert (short.lr, short.schedule, short.epochs, short.batch_size) == (3e-2, "onecycle", 200, 32)
     assert experiments.circles_config("shared", get_profile("quick"), seed=0).epochs == 100
+
+
+def test_small_nets_train_on_the_cpu_even_where_a_gpu_exists(monkeypatch):
+    from resdyn_utils.training import default_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert default_device(3).type == "cpu" and default_device(784).type == "cuda"
+    assert default_device().type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert default_device(784).type == "cpu"
