@@ -15,7 +15,6 @@ from .training import DataConfig, TrainConfig, Trained
 
 MODEL_KINDS = ("shared", "variable", "mlp")
 PAPER_DEPTH = 15
-PADDED_WIDTH = 1064  # the paper's width: 784 pixels + 280 zero units
 
 # MNIST training regimes. Every MNIST net is trained in one of three regimes; the book's
 # chapters use the profile's regime (``validated`` unless a build asks for another), and
@@ -25,9 +24,6 @@ PADDED_WIDTH = 1064  # the paper's width: 784 pixels + 280 zero units
 # - torch-init: the same search, with torch's nn.Linear default initialisation of W and b
 #   (what a 2019 paper most likely used) and its own validated learning rate;
 # - short: the first recipe of the book, 5 epochs at batch 128 (benchmarks/recipe_search.py).
-
-REGIME_LABELS = {"validated": "validated (20 epochs)", "torch-init": "torch's default init (20 epochs)",
-                 "short": "short (5 epochs)"}
 MNIST_INIT = dict(w_std=1.0, bias_init=-3.0)
 MNIST_INITS = {"validated": MNIST_INIT, "torch-init": dict(init="torch"), "short": MNIST_INIT}
 _ADAM = dict(optimizer="adam", schedule="onecycle")
@@ -97,10 +93,14 @@ def mnist_config(kind: str, profile: Profile, seed: int, width: int = N_PIXELS,
                  depth: int = PAPER_DEPTH, epochs: int | None = None) -> TrainConfig:
     """A 15-layer MNIST net: ``kind`` is shared, variable or mlp (variable weights, no skip),
     trained with that kind's recipe in the profile's regime (``profile.regime``). The
-    profile's epoch cap (the quick profile's) shortens the recipe; ``epochs`` overrides both."""
+    profile's epoch cap (the quick profile's) shortens the recipe, without its weight
+    average; ``epochs`` overrides both."""
     recipe = mnist_recipe(profile.regime, kind, width)
-    if epochs is None and profile.mnist_epoch_cap is not None:
-        epochs = min(recipe["epochs"], profile.mnist_epoch_cap)
+    if epochs is None and profile.mnist_epoch_cap is not None and recipe["epochs"] > profile.mnist_epoch_cap:
+        epochs = profile.mnist_epoch_cap
+        # an average over ~1000 steps (EMA 0.999) of a run of a few dozen steps is the
+        # initial net: the capped run reports its trained weights
+        recipe["ema"] = 0.0
     recipe["epochs"] = epochs or recipe["epochs"]
     data = DataConfig("mnist", profile.mnist_n_train, profile.mnist_n_test, seed=0)
     model = _model(kind, N_PIXELS, width, depth, N_CLASSES, MNIST_INITS[profile.regime])

@@ -52,10 +52,11 @@ def test_build_info_lists_every_notebook():
     assert all(seconds > 0 for seconds in build["timings"].values())
     costs = build["chapters"]
     assert set(costs) == set(build["timings"]) | {"total"}
-    # every chapter that trains or evaluates an MNIST net executed matmuls, and no
-    # chapter beats its floor
-    for rel in ("book/training.ipynb", "book/transients.ipynb", "book/robustness.ipynb"):
-        assert costs[rel]["tflop"] > 0 and costs[rel]["seconds"] > costs[rel]["floor_seconds"] > 0
+    # the chapters that evaluate MNIST nets executed matmuls (training loads cached
+    # models in a warm build), and no chapter beats its floor
+    for rel in ("book/transients.ipynb", "book/robustness.ipynb"):
+        assert costs[rel]["tflop"] > 0
+    assert all(c["seconds"] > c["floor_seconds"] for c in costs.values())
 
 
 def test_theory_identities_hold():

@@ -57,7 +57,10 @@ def test_a_regime_is_checked_and_the_study_records_its_results_apart():
 def test_the_quick_profile_caps_the_epochs_of_every_regime():
     for regime in REGIMES:
         config = mnist_config("variable", get_profile("quick", regime), 0)
-        assert config.epochs == 2 and config.data.n_train == 2_000
+        assert config.epochs == min(6, mnist_recipe(regime, "variable", 784)["epochs"])
+        assert config.data.n_train == 2_000
+        assert config.ema == 0.0  # a few dozen steps: no average over a thousand
+    assert mnist_config("variable", get_profile("full"), 0).ema == 0.999
 
 
 def test_the_cost_per_regime_sets_the_recorded_steps_beside_the_floor():
