@@ -250,13 +250,14 @@ def attempts(this_build: dict[str, float], kind: str = "shared") -> pd.DataFrame
 # --------------------------------------------------------------------------- throughput
 
 
-def throughput() -> pd.DataFrame | None:
-    """The training steps timed by ``benchmarks/throughput.py`` (batch 128, depth 15,
-    N = 784), one row per net, implementation and precision: samples and GFLOP/s, the
-    rate as a share of the bare GEMMs of the same precision timed right after the step
-    ("paired") and of the run's fastest GEMM window, and the Adam update's share of the
-    step with the ceiling it puts on the first share."""
-    bench = results.load_benchmark("throughput")
+def throughput(name: str = "throughput") -> pd.DataFrame | None:
+    """The training steps timed by ``benchmarks/throughput.py`` (depth 15, N = 784; batch
+    128 in ``throughput.json``, 256 in ``throughput_b256.json``), one row per net,
+    implementation and precision: samples and GFLOP/s, the rate as a share of the bare
+    GEMMs of the same precision timed right after the step ("paired") and of the run's
+    fastest GEMM window, and the Adam update's share of the step with the ceiling it puts
+    on the first share."""
+    bench = results.load_benchmark(name)
     if bench is None:
         return None
     rows = []
@@ -474,3 +475,11 @@ def quick_gpu() -> pd.DataFrame | None:
         return None
     return pd.DataFrame([{"GPU": bench["gpu"], "notebook": c["notebook"], "regime": c["regime"],
                           "seconds": c["seconds"]} for c in bench["chapters"]])
+
+
+def paired_share(steps: pd.DataFrame, net: str, step: str = "hand-written", precision: str = "bf16") -> float:
+    """The % of the paired GEMM rate of one training step of a :func:`throughput` table."""
+    rows = steps[(steps["training step"] == step) & (steps["precision"] == precision) & (steps["net"] == net)]
+    if rows.empty:
+        raise ValueError(f"no {step} {precision} step of {net} in this throughput table")
+    return float(rows["% of paired GEMM rate"].iloc[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from resdyn_utils import book, recorded
@@ -66,7 +67,7 @@ def test_a_recorded_table_says_so_in_its_caption(benchmarks):
     with pytest.raises(ValueError, match="unknown benchmark 'speed'"):
         recorded.caption("speed", "x")
     assert set(BENCHMARKS) == {"recipe_search", "recipe_budget", "circles_recipe", "longer_training", "throughput",
-                               "throughput_gpu", "quick_gpu", "precision", "integrity"}  # each has its loader
+                               "throughput_b256", "throughput_gpu", "quick_gpu", "precision", "integrity"}  # each has a loader
 
 
 def test_recipe_search_in_percent_by_stage_with_each_nets_best(benchmarks):
@@ -259,3 +260,14 @@ def test_the_gpu_runs_name_their_card(benchmarks):
     table = recorded.quick_gpu()
     assert table.loc[0, "GPU"] == "NVIDIA H100 80GB HBM3" and table.loc[0, "seconds"] == 72.4
     assert "H100" in book.recorded_gpu_section()
+
+
+def test_the_paired_share_of_one_step_and_a_clear_error_for_a_missing_one():
+    steps = pd.DataFrame([{"net": "a", "training step": "hand-written", "precision": "bf16",
+                           "% of paired GEMM rate": 63.0},
+                          {"net": "a", "training step": "hand-written", "precision": "fp32",
+                           "% of paired GEMM rate": 93.0}])
+    assert recorded.paired_share(steps, "a") == 63.0
+    assert recorded.paired_share(steps, "a", precision="fp32") == 93.0
+    with pytest.raises(ValueError, match="no autograd bf16 step of a"):
+        recorded.paired_share(steps, "a", step="autograd")
