@@ -111,6 +111,19 @@ def execute_costed(source: Path, target: Path, profile: str, cwd: Path, key: str
     return {"seconds": seconds, "flops": flops}
 
 
+def in_reading_order(runs: dict[str, dict], toc: list[str]) -> dict[str, dict]:
+    """``runs`` (keyed ``rel`` or ``rel@regime``) in the order the runner executes them:
+    the table of contents, each chapter's regime-study runs before its own (a partial
+    build merges the earlier runs, read back from JSON in another order)."""
+    from .profiles import REGIMES
+
+    def key(name: str) -> tuple[int, int]:
+        rel, _, regime = name.partition("@")
+        return (toc.index(rel) if rel in toc else len(toc), REGIMES.index(regime) if regime else len(REGIMES))
+
+    return dict(sorted(runs.items(), key=lambda item: key(item[0])))
+
+
 def chapter_costs(runs: dict[str, dict], peaks: dict[str, float] | None) -> dict[str, dict]:
     """Per chapter run: ``seconds``, ``tflop`` and ``floor_seconds`` (its FLOPs at the
     GEMM peak of each precision; None without a recorded peak), plus a ``total``."""
@@ -363,7 +376,7 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
 
     bench = load_benchmark("throughput")
     peaks = bench["gemm_peak_gflops"] if bench else None
-    costs = chapter_costs(runs, peaks)
+    costs = chapter_costs(in_reading_order(runs, toc_files(root)), peaks)
     timings = {name: c["seconds"] for name, c in costs.items() if name != "total"}
     write_build_info(staging / BUILD_INFO, profile, costs, env)
     write_json(build / "results" / "build.json", {"profile": profile, "timings": timings, "chapters": costs,

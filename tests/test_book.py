@@ -246,3 +246,11 @@ def test_the_colab_address_of_a_chapter_needs_a_github_repository(tmp_path):
     assert book.chapter_colab_url(tmp_path, "book/x.ipynb") == ""  # no _config.yml: no link, no error
     url = book.chapter_colab_url(ROOT, "book/theory.ipynb")
     assert url.startswith("https://colab.research.google.com/github/") and url.endswith("/blob/main/book/theory.ipynb")
+
+
+def test_the_build_page_lists_the_runs_in_reading_order():
+    toc = ["book/intro.md", "book/a.ipynb", "book/b.ipynb"]
+    runs = {name: {"seconds": 1.0} for name in
+            ("book/b.ipynb", "book/a.ipynb@short", "book/a.ipynb", "book/a.ipynb@torch-init")}
+    assert list(book.in_reading_order(runs, toc)) == [
+        "book/a.ipynb@torch-init", "book/a.ipynb@short", "book/a.ipynb", "book/b.ipynb"]
