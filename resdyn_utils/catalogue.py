@@ -62,7 +62,8 @@ def _regime_plan(P: Profile, primary: bool) -> list[Planned]:
         plan += [Planned("training", P.regime, f"{tag}{kind} {P.headline_width}, seed {s}",
                          mnist_config(kind, P, s, width=P.headline_width))
                  for kind in ("shared", "variable") for s in P.seeds]
-    plan += [Planned("training" if primary else "transients", P.regime, f"{tag}{kind}, seed {s}", mnist_config(kind, P, s))
+    first = "training" if primary else "transients"
+    plan += [Planned(first, P.regime, f"{tag}{kind}, seed {s}", mnist_config(kind, P, s))
              for kind in MODEL_KINDS for s in P.seeds]
     plan += [Planned("robustness", P.regime, f"{tag}MLP depth {d}, seed {P.seeds[0]}",
                      mnist_config("mlp", P, P.seeds[0], depth=d)) for d in P.mlp_depths]
@@ -99,8 +100,8 @@ def dependent_plan(profile: str) -> list[Planned]:
             for kind in ("shared", "variable"):
                 d = train(adaptive_config(mnist_config(kind, P, P.seeds[0])), progress=False).model.depth
                 if d < PAPER_DEPTH:
-                    plan.append(Planned("depth", regime, f"{regime}: {kind} from scratch at depth {d}, seed {P.seeds[0]}",
-                                        mnist_config(kind, P, P.seeds[0], depth=d)))
+                    label = f"{regime}: {kind} from scratch at depth {d}, seed {P.seeds[0]}"
+                    plan.append(Planned("depth", regime, label, mnist_config(kind, P, P.seeds[0], depth=d)))
     return _unique(plan)
 
 
