@@ -48,12 +48,20 @@ MNIST_RECIPES: dict[tuple[str, str, int | None], dict] = {
 MNIST_PRECISION = "bf16"
 
 
+def weights_of(kind: str) -> str:
+    """The weights of a net of ``kind``: the MLP is the variable net without its skip
+    connections, so it has, and is trained with the recipe of, variable weights."""
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; use one of {MODEL_KINDS}")
+    return "variable" if kind in ("variable", "mlp") else "shared"
+
+
 def mnist_recipe(regime: str, kind: str, width: int) -> dict:
     """The training recipe (epochs, batch, optimiser, lr, weight decay, EMA) of the
     ``kind`` net at ``width`` in ``regime``; an unsearched combination is refused."""
     if regime not in REGIMES:
         raise ValueError(f"unknown regime {regime!r}; use one of {REGIMES}")
-    weights = "variable" if kind in ("variable", "mlp") else kind
+    weights = weights_of(kind)
     for key in ((regime, weights, width), (regime, weights, None)):
         if key in MNIST_RECIPES:
             return dict(MNIST_RECIPES[key])
@@ -83,10 +91,7 @@ CIRCLES_POINTS = 1000  # the paper: 1000 training and 1000 test points
 
 
 def _model(kind: str, in_dim: int, width: int, depth: int, n_classes: int, init: dict) -> ModelConfig:
-    if kind not in MODEL_KINDS:
-        raise ValueError(f"unknown model kind {kind!r}; use one of {MODEL_KINDS}")
-    weights = "variable" if kind in ("variable", "mlp") else "shared"
-    return ModelConfig(in_dim, width, depth, n_classes, weights, kind != "mlp", **init)
+    return ModelConfig(in_dim, width, depth, n_classes, weights_of(kind), kind != "mlp", **init)
 
 
 def mnist_config(kind: str, profile: Profile, seed: int, width: int = N_PIXELS,
@@ -112,7 +117,7 @@ def circles_recipe(regime: str, kind: str) -> dict:
     net's)."""
     if regime not in REGIMES:
         raise ValueError(f"unknown regime {regime!r}; use one of {REGIMES}")
-    weights = "variable" if kind in ("variable", "mlp") else kind
+    weights = weights_of(kind)
     recipe = CIRCLES_RECIPES.get((regime, weights), CIRCLES_RECIPES.get((regime, None)))
     if recipe is None:
         raise ValueError(f"no {regime} circles recipe for the {kind} net: run benchmarks/circles_recipe.py")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import results
 from .data import N_PIXELS
-from .experiments import mnist_recipe, search_best, uses_recipe
+from .experiments import mnist_recipe, search_best, uses_recipe, weights_of
 from .models import KIND_LABELS, PRECISIONS
 
 #: The source of a row that this build measured (beside recorded ones).
@@ -397,8 +397,7 @@ def throughput_gpu() -> pd.DataFrame | None:
 
 
 def _selection_key(regime: str, kind: str, width: int) -> str:
-    weights = "variable" if kind in ("variable", "mlp") else kind
-    return f"{weights}-{width}" + ("-torchinit" if regime == "torch-init" else "")
+    return f"{weights_of(kind)}-{width}" + ("-torchinit" if regime == "torch-init" else "")
 
 
 def recipe_selection() -> pd.DataFrame | None:
