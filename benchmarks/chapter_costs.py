@@ -21,6 +21,23 @@ from resdyn_utils.integrity import read_json, write_json
 OUT = Path(__file__).with_suffix(".json")
 
 
+def record(label: str, chapters: dict[str, dict], extra: dict, root: Path = Path(".")) -> dict:
+    """Store one build's per-chapter ``seconds``, ``tflop`` and ``floor_seconds`` (with a
+    ``total``) under ``label``, with the commit of ``root``, the date and ``extra``; a
+    label recorded again is replaced."""
+    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    entry = {"label": label, "commit": commit, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+             **extra,
+             "chapters": {name: {k: c[k] for k in ("seconds", "tflop", "floor_seconds")}
+                          for name, c in chapters.items()}}
+    runs = read_json(OUT, fix="restore it with git")["runs"] if OUT.exists() else []
+    write_json(OUT, {"runs": [r for r in runs if r["label"] != label] + [entry]})
+    total = entry["chapters"]["total"]
+    print(f"{label}: {total['seconds']:.0f} s, floor {total['floor_seconds']:.0f} s")
+    return entry
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--label", required=True, help="e.g. before, after")
@@ -29,19 +46,9 @@ def main(argv: list[str] | None = None) -> None:
     build = read_json(args.build / "results" / "build.json", fix="build the book first")
     if "chapters" not in build:
         raise SystemExit("this build.json has no per-chapter ledger: build the book with the current runner")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    entry = {"label": args.label, "profile": build["profile"], "commit": commit,
-             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-             "machine": {k: build["environment"][k] for k in ("cpu", "cpu_count", "gpu")},
-             "gemm_peak_gflops": build["gemm_peak_gflops"],
-             "chapters": {name: {k: c[k] for k in ("seconds", "tflop", "floor_seconds")}
-                          for name, c in build["chapters"].items()}}
-    runs = read_json(OUT, fix="restore it with git")["runs"] if OUT.exists() else []
-    runs = [r for r in runs if r["label"] != args.label] + [entry]
-    write_json(OUT, {"runs": runs})
-    total = entry["chapters"]["total"]
-    print(f"{args.label}: {total['seconds']:.0f} s, floor {total['floor_seconds']:.0f} s")
-
+    record(args.label, build["chapters"], {
+        "profile": build["profile"], "gemm_peak_gflops": build["gemm_peak_gflops"],
+        "machine": {k: build["environment"][k] for k in ("cpu", "cpu_count", "gpu")}})
 
 if __name__ == "__main__":
     main()

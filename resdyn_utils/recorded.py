@@ -359,6 +359,33 @@ def integrity() -> pd.DataFrame | None:
                           "check, % of the load": 100 * bench["verify_share_of_load"]}])
 
 
+# --------------------------------------------------------------------------- bf16 evaluation
+
+
+def bf16_eval() -> pd.DataFrame | None:
+    """``benchmarks/bf16_eval.py``: per net and reading, over the seeds, what evaluating
+    in bfloat16 instead of float32 changes (the most predictions flipped of the test
+    images, the largest accuracy change in points, for the unroll the largest change of
+    a class mean of ``y``) and the median seconds of one pass in each precision."""
+    bench = results.load_benchmark("bf16_eval")
+    if bench is None:
+        return None
+    frame = pd.DataFrame(bench["rows"])
+    frame["net"] = frame["net"].map(KIND_LABELS)
+    frame["accuracy change, points"] = 100 * (frame.get("accuracy bf16") - frame.get("accuracy fp32")).abs()
+    for column in ("flipped predictions", "largest class-mean difference"):
+        if column not in frame:
+            frame[column] = float("nan")
+    summary = frame.groupby(["net", "reading"], sort=False).agg(
+        **{"seeds": ("seed", "nunique"), "most flipped predictions": ("flipped predictions", "max"),
+           "largest accuracy change, points": ("accuracy change, points", "max"),
+           "largest class-mean change": ("largest class-mean difference", "max"),
+           "fp32, s": ("seconds fp32", "median"), "bf16, s": ("seconds bf16", "median")}).reset_index()
+    summary["bf16 / fp32 time"] = summary["bf16, s"] / summary["fp32, s"]
+    summary.attrs["n_test"] = bench["n_test"]
+    return summary
+
+
 def recipe_budget() -> pd.DataFrame | None:
     """``benchmarks/recipe_budget.py`` (issue 16's search on a GPU): the finals of each
     net's best validated recipe, one row per net and seed, with the validation and test

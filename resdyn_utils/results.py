@@ -135,7 +135,7 @@ def certified_results(chapter: str, profile: str) -> dict:
 
 
 BENCHMARKS = ("recipe_search", "recipe_budget", "circles_recipe", "longer_training", "precision", "throughput",
-              "throughput_b256", "throughput_gpu", "quick_gpu", "integrity")
+              "throughput_b256", "throughput_gpu", "quick_gpu", "integrity", "bf16_eval")
 
 
 def benchmark_path(name: str) -> Path:

@@ -101,31 +101,34 @@ def spread_layer(std_per_layer: np.ndarray, threshold: float) -> int | None:
     return None
 
 
+@dataclass
+class Unrolled:
+    """A net run to ``depth`` layers: ``y(depth)`` for every input and, where labels were
+    given, the readout's accuracy at every layer ``T' = 1..depth``."""
+
+    y_end: torch.Tensor
+    accuracy_by_depth: np.ndarray | None
+
+
 @torch.no_grad()
-def residual_at_depth(model: ResidualNet, inputs: torch.Tensor, depth: int, batch: int = 2000) -> torch.Tensor:
-    """``y(depth)`` for every input, without keeping the trajectory (memory-light)."""
-    out = []
+def unroll(model: ResidualNet, inputs: torch.Tensor, depth: int, labels: torch.Tensor | None = None,
+           batch: int = 2000) -> Unrolled:
+    """Run ``model`` to ``depth`` layers in one pass without keeping the trajectory
+    (memory-light): ``y(depth)`` and, with ``labels``, the accuracy of the readout
+    applied at every layer, so that the end point and the accuracy curve share the
+    unroll's matmuls."""
+    if depth > model.max_depth:
+        raise ValueError(f"this net has {model.max_depth} layers; only shared weights unroll further")
+    out, correct = [], torch.zeros(depth)
     for i in range(0, len(inputs), batch):
         x = model.pad(inputs[i : i + batch])
         for t in range(1, depth + 1):
             x, y = model.step(x, t)
+            if labels is not None:
+                correct[t - 1] += (model.readout(x).argmax(1) == labels[i : i + batch]).sum()
         out.append(y)
-    return torch.cat(out)
-
-
-@torch.no_grad()
-def accuracy_by_depth(model: ResidualNet, inputs: torch.Tensor, labels: torch.Tensor, max_depth: int,
-                      batch: int = 2000) -> np.ndarray:
-    """Test accuracy of the readout applied at every layer ``T' = 1..max_depth`` (one pass)."""
-    if max_depth > model.max_depth:
-        raise ValueError(f"this net has {model.max_depth} layers; only shared weights unroll further")
-    correct = torch.zeros(max_depth)
-    for i in range(0, len(labels), batch):
-        x, yb = model.pad(inputs[i : i + batch]), labels[i : i + batch]
-        for t in range(1, max_depth + 1):
-            x, _ = model.step(x, t)
-            correct[t - 1] += (model.readout(x).argmax(1) == yb).sum()
-    return (correct / len(labels)).numpy()
+    curve = (correct / len(labels)).numpy() if labels is not None else None
+    return Unrolled(torch.cat(out), curve)
 
 
 def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
@@ -297,8 +300,9 @@ def mnist_measurements(shared: ResidualNet, variable: ResidualNet, variable_init
     fig3 = spread_profile(shared, x_s, unroll_depth)
     var = spread_profile(variable, x_s, variable.depth)
     x0, x15 = shared.pad(test.x), shared.hidden(test.x)
-    y_end = residual_at_depth(shared, test.x, unroll_depth)
     labels = test.y
+    unrolled = unroll(shared, test.x, unroll_depth, labels)
+    y_end = unrolled.y_end
     K = shared.readout.weight.detach()
     acc = lambda feats: float((predict(shared, feats) == labels).float().mean())  # noqa: E731
     residual_sum = x15 - x0
@@ -357,4 +361,4 @@ def mnist_measurements(shared: ResidualNet, variable: ResidualNet, variable_init
         "E3.saturation": {"mean y(15)": {"shared": fig3["mean y(15)"], "variable": var["mean y(15)"]}},
     }
     return {"claims": claims, "class means y(end)": end_means.numpy(), "class means x(15)": class_x15.numpy(),
-            "std profile": fig3}
+            "std profile": fig3, "accuracy by depth": unrolled.accuracy_by_depth}

@@ -51,7 +51,7 @@ def test_every_loader_and_view_is_none_where_its_file_is_missing(benchmarks):
                    lambda: recorded.recipe_stage_common("final"), recorded.step_rates, recorded.recipe_best, recorded.recipe_swap, recorded.longer_training,
                    recorded.longer_curves, recorded.longer_by_net, recorded.throughput, recorded.gemm_peaks,
                    recorded.precision, recorded.precision_by_seed, recorded.precision_effect,
-                   recorded.precision_minutes, recorded.integrity):
+                   recorded.precision_minutes, recorded.integrity, recorded.bf16_eval):
         assert loader() is None, loader
     assert recorded.searched_recipes() == set()
     assert list(recorded.attempts({"seed 0": 2.0})["from"]) == [recorded.THIS_BUILD]
@@ -67,7 +67,8 @@ def test_a_recorded_table_says_so_in_its_caption(benchmarks):
     with pytest.raises(ValueError, match="unknown benchmark 'speed'"):
         recorded.caption("speed", "x")
     assert set(BENCHMARKS) == {"recipe_search", "recipe_budget", "circles_recipe", "longer_training", "throughput",
-                               "throughput_b256", "throughput_gpu", "quick_gpu", "precision", "integrity"}  # each has a loader
+                               "throughput_b256", "throughput_gpu", "quick_gpu", "precision", "integrity",
+                               "bf16_eval"}  # each has a loader
 
 
 def test_recipe_search_in_percent_by_stage_with_each_nets_best(benchmarks):
@@ -271,3 +272,23 @@ def test_the_paired_share_of_one_step_and_a_clear_error_for_a_missing_one():
     assert recorded.paired_share(steps, "a", precision="fp32") == 93.0
     with pytest.raises(ValueError, match="no autograd bf16 step of a"):
         recorded.paired_share(steps, "a", step="autograd")
+
+
+def test_bf16_evaluation_keeps_the_worst_seed_of_each_reading(benchmarks):
+    def row(net, seed, reading, fp32, bf16, flips):
+        return {"net": net, "seed": seed, "reading": reading, "accuracy fp32": fp32, "accuracy bf16": bf16,
+                "flipped predictions": flips, "seconds fp32": 1.0, "seconds bf16": 0.5}
+
+    unroll = {"net": "shared", "seed": 0, "reading": "unroll 1000", "largest class-mean difference": 0.009,
+              "seconds fp32": 70.0, "seconds bf16": 42.0}
+    benchmarks("bf16_eval", {"n_test": 10_000, "rows": [
+        row("shared", 0, "clean", 0.9815, 0.9814, 2), row("shared", 1, "clean", 0.9809, 0.9809, 4),
+        row("variable", 0, "clean", 0.9841, 0.9841, 0), unroll]})
+    table = recorded.bf16_eval().set_index(["net", "reading"])
+    clean = table.loc[(SHARED, "clean")]
+    assert clean["seeds"] == 2 and clean["most flipped predictions"] == 4  # the worse seed, not the mean
+    assert clean["largest accuracy change, points"] == pytest.approx(0.01)
+    assert clean["bf16 / fp32 time"] == pytest.approx(0.5)
+    assert table.loc[(VARIABLE, "clean"), "most flipped predictions"] == 0
+    assert table.loc[(SHARED, "unroll 1000"), "largest class-mean change"] == pytest.approx(0.009)
+    assert table.loc[(SHARED, "unroll 1000"), "bf16 / fp32 time"] == pytest.approx(0.6)

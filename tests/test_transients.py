@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from resdyn_utils import transients
@@ -63,14 +64,21 @@ def test_spread_layer():
     assert transients.spread_layer(np.array([0.5, 0.2]), 0.01) is None
 
 
-def test_accuracy_by_depth_matches_the_forward_pass():
+def test_unroll_accuracy_matches_the_forward_pass_at_every_depth():
     torch.manual_seed(1)
     net = ResidualNet(ModelConfig(4, 5, 3, 3, "shared", bias_init=-1.0))
     x, y = torch.rand(50, 4), torch.randint(0, 3, (50,))
-    curve = transients.accuracy_by_depth(net, x, y, 40, batch=16)
+    curve = transients.unroll(net, x, 40, y, batch=16).accuracy_by_depth
+    assert len(curve) == 40
     for depth in (1, 3, 40):
         expected = float((net(x, depth).argmax(1) == y).float().mean())
         assert abs(curve[depth - 1] - expected) < 1e-6
+
+
+def test_unroll_refuses_a_variable_net_past_its_layers():
+    net = ResidualNet(ModelConfig(4, 5, 3, 3, "variable"))
+    with pytest.raises(ValueError, match="only shared weights"):
+        transients.unroll(net, torch.rand(2, 4), 4)
 
 
 def test_linear_probe_separates_separable_classes_and_not_noise():
@@ -83,11 +91,13 @@ def test_linear_probe_separates_separable_classes_and_not_noise():
     assert transients.linear_probe(noise[:400], y[:400], noise[400:], y[400:]) < 0.5
 
 
-def test_residual_at_depth_matches_the_trajectory():
+def test_unroll_end_point_matches_the_trajectory():
     torch.manual_seed(3)
     net = ResidualNet(ModelConfig(4, 5, 3, 3, "shared", bias_init=-1.0))
     x = torch.rand(9, 4)
-    torch.testing.assert_close(transients.residual_at_depth(net, x, 30, batch=4), net.trajectory(x, depth=30).y[-1])
+    unrolled = transients.unroll(net, x, 30, batch=4)
+    torch.testing.assert_close(unrolled.y_end, net.trajectory(x, depth=30).y[-1])
+    assert unrolled.accuracy_by_depth is None
 
 
 def test_settled_class_means_of_a_net_without_weights_are_its_bias_sigmoid():
