@@ -445,6 +445,44 @@ def recipe_selection() -> pd.DataFrame | None:
     return pd.DataFrame(rows)
 
 
+def _screen(net: str) -> list[dict]:
+    bench = results.load_benchmark("recipe_budget")
+    if bench is None:
+        return []
+    return [r for r in bench["rows"] if r.get("kind") == "screen" and r.get("net") == net
+            and r.get("status") == "complete"]
+
+
+def lever_grid(net: str = "shared-1064") -> pd.DataFrame | None:
+    """``benchmarks/recipe_budget.py``'s screen of ``net``: the final validation error (%)
+    of every lever (rows, in the order searched) at every budget of epochs (columns), each
+    with the better of its raw and averaged weights, as the search scored it. A lever
+    whose error rises from one budget to the next gains nothing from more epochs."""
+    rows = _screen(net)
+    if not rows:
+        return None
+    frame = pd.DataFrame([{"lever": r["lever"], "epochs": r["epochs"],
+                           "error": 100 * min(r["val_error_raw_final"], r["val_error_ema_final"])} for r in rows])
+    grid = frame.pivot_table(index="lever", columns="epochs", values="error", sort=False)
+    grid = grid[sorted(grid.columns)]
+    grid.columns = [f"{e} epochs, val. %" for e in grid.columns]
+    return grid.reset_index()
+
+
+def lever_curves(net: str = "shared-1064") -> pd.DataFrame | None:
+    """Validation error per epoch (%) of ``net``'s selected lever at every budget searched,
+    with the weights the selection used (raw or averaged), one ``run`` per budget."""
+    bench = results.load_benchmark("recipe_budget")
+    if bench is None or net not in bench["selection"]:
+        return None
+    best = bench["selection"][net]["best"]
+    use = best["weights_used"]
+    return pd.DataFrame([{"run": f"{best['lever']}, {r['epochs']} epochs", "epoch": e + 1,
+                          "validation error %": 100 * err}
+                         for r in sorted(_screen(net), key=lambda r: r["epochs"]) if r["lever"] == best["lever"]
+                         for e, err in enumerate(r[f"val_error_{use}"])])
+
+
 def budget_selected(regime: str, kind: str, width: int) -> bool:
     """Whether the book trains the ``kind`` net at ``width`` in ``regime`` with the recipe
     its search selected on the validation split: ``benchmarks/recipe_budget.json`` for the

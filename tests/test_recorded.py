@@ -292,3 +292,28 @@ def test_bf16_evaluation_keeps_the_worst_seed_of_each_reading(benchmarks):
     assert table.loc[(VARIABLE, "clean"), "most flipped predictions"] == 0
     assert table.loc[(SHARED, "unroll 1000"), "largest class-mean change"] == pytest.approx(0.009)
     assert table.loc[(SHARED, "unroll 1000"), "bf16 / fp32 time"] == pytest.approx(0.6)
+
+
+def test_the_lever_grid_scores_each_candidate_as_the_search_did_and_curves_follow_the_selection(benchmarks):
+    def screen(lever, epochs, raw, ema, status="complete", net="shared-1064"):
+        return {"kind": "screen", "net": net, "lever": lever, "epochs": epochs, "status": status,
+                "val_error_raw_final": raw[-1], "val_error_ema_final": ema[-1],
+                "val_error_raw": raw, "val_error_ema": ema}
+
+    rows = [screen("base", 2, [0.03, 0.020], [0.04, 0.018]), screen("lr 0.003", 2, [0.03, 0.016], [0.03, 0.017]),
+            screen("lr 0.003", 3, [0.03, 0.015, 0.019], [0.03, 0.014, 0.018]),
+            screen("base", 3, [0.0, 0.0, 0.001], [0.0, 0.0, 0.001], status="timeout"),  # not complete
+            screen("base", 2, [0.0, 0.001], [0.0, 0.001], net="shared-784")]  # another net
+    best = {"lever": "lr 0.003", "epochs": 2, "weights_used": "ema"}
+    benchmarks("recipe_budget", {"finals": {}, "rows": rows,
+                                 "selection": {"shared-1064": {"best": best, "best_val_error_by_budget": {}}}})
+    grid = recorded.lever_grid().set_index("lever")
+    assert list(grid.columns) == ["2 epochs, val. %", "3 epochs, val. %"]  # budgets in order
+    assert grid.loc["base", "2 epochs, val. %"] == pytest.approx(1.8)  # the better of raw and EMA
+    assert pd.isna(grid.loc["base", "3 epochs, val. %"])  # the timed-out run is left out
+    assert grid.loc["lr 0.003", "3 epochs, val. %"] == pytest.approx(1.8)
+    curves = recorded.lever_curves()
+    assert list(curves["run"].unique()) == ["lr 0.003, 2 epochs", "lr 0.003, 3 epochs"]
+    last = curves[curves["run"] == "lr 0.003, 3 epochs"]["validation error %"].tolist()
+    assert last == pytest.approx([3.0, 1.4, 1.8])  # the selection's averaged weights, not the raw
+    assert recorded.lever_grid("variable-784") is None and recorded.lever_curves("variable-784") is None
