@@ -50,5 +50,6 @@ def main(argv: list[str] | None = None) -> None:
         "profile": build["profile"], "gemm_peak_gflops": build["gemm_peak_gflops"],
         "machine": {k: build["environment"][k] for k in ("cpu", "cpu_count", "gpu")}})
 
+
 if __name__ == "__main__":
     main()

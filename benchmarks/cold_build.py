@@ -6,9 +6,9 @@
 The before/after of the performance issue: it executes every chapter of the checkout at
 ``--root`` in the full profile, in ``--regime`` where that checkout has training regimes
 (passed to the chapters that take one; ``short`` is the recipe the book had before the
-regime study), against an empty
-checkpoint cache in a fresh build directory, so that every model is trained inside its
-chapter as in a cold build. No HTML is rendered (the same for both).
+regime study), against an empty checkpoint cache in a fresh build directory, so that
+every model is trained inside its chapter as in a cold build. No HTML is rendered (the
+same for both).
 
 Each chapter's kernel counts its matmul FLOPs with the package's cost ledger; an older
 checkout needs ``resdyn_utils/ledger.py`` and its hooks patched in (the diff of that
