@@ -21,7 +21,6 @@ of 10k) or, for the class means, when they agree to the 1e-4 the chapter prints.
 
 from __future__ import annotations
 
-import platform
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from resdyn_utils.experiments import mnist_config
 from resdyn_utils.integrity import write_json
 from resdyn_utils.profiles import get_profile
 from resdyn_utils.robustness import REFERENCE_SIGMAS, add_noise
-from resdyn_utils.training import dataset_for, train
+from resdyn_utils.training import dataset_for, train, cpu_model
 
 KINDS = ("shared", "variable", "mlp")
 NOISE_SEED = 0
@@ -86,7 +85,7 @@ def main() -> None:
                              "largest class-mean difference": float((means[0] - means[1]).abs().max()),
                              "seconds fp32": t32, "seconds bf16": t16})
                 print(rows[-1], flush=True)
-    result = {"cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
+    result = {"cpu": cpu_model(), "torch": torch.__version__,
               "threads": torch.get_num_threads(), "profile": "full", "regime": P.regime,
               "n_test": len(test.y), "rows": rows}
     out = Path(__file__).with_suffix(".json")

@@ -10,11 +10,11 @@ small part of the load.
 
 from __future__ import annotations
 
-import platform
 import statistics
 import time
 from pathlib import Path
 
+from resdyn_utils.training import cpu_model
 from resdyn_utils import data
 from resdyn_utils.integrity import write_json
 from resdyn_utils.paths import data_dir
@@ -37,7 +37,7 @@ def main() -> None:
     megabytes = sum((root / "MNIST" / "raw" / name).stat().st_size for name in data.MNIST_IDX_SHA256) / 1e6
     verify = median_seconds(lambda: data.verify_mnist_files(root))
     load = median_seconds(lambda: data.load_mnist(root))
-    result = {"cpu": platform.processor() or platform.machine(), "rounds": ROUNDS, "megabytes": megabytes,
+    result = {"cpu": cpu_model(), "rounds": ROUNDS, "megabytes": megabytes,
               "verify_seconds": verify, "load_seconds": load, "verify_share_of_load": verify / load}
     print(result)
     out = Path(__file__).with_suffix(".json")

@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/precision.py
 
-The training chapter trains its MNIST nets with bfloat16 matmuls
-(``resdyn_utils.experiments.MNIST_PRECISION``). This trains, for the shared and the
+The training chapter trains its MNIST nets with bfloat16 matmuls where the hardware
+multiplies bfloat16 natively (``resdyn_utils.experiments.mnist_precision``). This trains, for the shared and the
 variable net and the full profile's seeds, the same config with float32 matmuls, and
 records both test errors and training times in benchmarks/precision.json, which the
 training chapter displays. Both precisions load from the checkpoint cache when there
@@ -14,7 +14,6 @@ on our 2-core machine).
 
 from __future__ import annotations
 
-import platform
 from pathlib import Path
 
 import torch
@@ -22,7 +21,7 @@ import torch
 from resdyn_utils.experiments import mnist_config
 from resdyn_utils.integrity import write_json
 from resdyn_utils.profiles import get_profile
-from resdyn_utils.training import train
+from resdyn_utils.training import train, cpu_model
 
 
 def main() -> None:
@@ -36,7 +35,7 @@ def main() -> None:
                 rows.append({**trained.row(), "config_key": trained.config.key()})
                 print({k: v for k, v in rows[-1].items() if k != "test_error_per_epoch"}, flush=True)
     out = Path(__file__).with_suffix(".json")
-    write_json(out, {"cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
+    write_json(out, {"cpu": cpu_model(), "torch": torch.__version__,
                       "rows": rows})
     print(f"wrote {out}")
 

@@ -182,11 +182,13 @@ def _load(setup: dict, device):
 def worker(wid: int, inbox, outbox, setup: dict) -> None:
     import torch
 
+    from resdyn_utils.training import cpu_model
+
     torch.set_num_threads(1)
     try:
         device = torch.device(setup["device"])
         data, test = _load(setup, device)  # on the device once, for every run of this worker
-        name = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or "cpu")
+        name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
         if device.type == "cuda":
             _warm_up(device)
     except Exception:

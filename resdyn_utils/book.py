@@ -25,10 +25,13 @@ from importlib import metadata
 from pathlib import Path
 
 from .integrity import CorruptFileError, read_json, write_json
-from .ledger import LEDGER_ENV, floor_seconds
+from .data import N_PIXELS
+from .experiments import mnist_precision, precision_reason
+from .ledger import LEDGER_ENV, floor_seconds, measure_peaks
 from .paths import BUILD_DIR_ENV, COLAB_URL_ENV
 from .profiles import PROFILES, get_profile
 from .results import certify, regime_key, uncertify
+from .training import cpu_model, default_device, native_bf16
 
 CELL_TIMEOUT_S = 3 * 3600  # a stalled cell fails the run instead of hanging it
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
@@ -191,7 +194,10 @@ def environment_report() -> dict:
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_model(),
+        "bf16_native": native_bf16(default_device(N_PIXELS)),
+        "mnist_precision": mnist_precision(),
+        "precision_reason": precision_reason(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "gpu": gpu,
@@ -204,7 +210,17 @@ def _ratio(cost: dict) -> str:
     return f"{cost['seconds'] / floor:.2g}" if floor else "no matmuls" if floor == 0 else "n/a"
 
 
-def write_build_info(path: Path, profile: str, costs: dict[str, dict], env: dict) -> None:
+def precision_line(env: dict) -> str:
+    """The build page's line on the precision the MNIST nets trained in, and why."""
+    return f"`{env['mnist_precision']}` ({env['precision_reason']})"
+
+
+def peak_line(peaks: dict[str, float]) -> str:
+    return ", ".join(f"{p} {rate:.0f} GFLOP/s" for p, rate in peaks.items())
+
+
+def write_build_info(path: Path, profile: str, costs: dict[str, dict], env: dict,
+                     peaks: dict[str, float]) -> None:
     """The book's page on how this copy was built, with each chapter's cost ledger."""
     rows = "\n".join(
         f"| {'**total**' if name == 'total' else f'`{name}`'} | {c['seconds']:.1f} | {c['tflop']:.3g} | "
@@ -222,12 +238,14 @@ it is typed by hand.
 - **Python:** {env['python']} on {env['platform']}
 - **CPU:** {env['cpu']}, {env['cpu_count']} cores ({env['torch_threads']} torch threads)
 - **GPU:** {env['gpu']}
+- **MNIST training precision:** {precision_line(env)}
 
 ## Chapter execution times and their floor
 
 Each chapter's wall time beside its floor: the matmul FLOPs its nets executed (counted
-by the package's cost ledger, `resdyn_utils/ledger.py`) at this machine type's GEMM peak
-of each precision (`benchmarks/throughput.json`). Training a model that is not in the
+by the package's cost ledger, `resdyn_utils/ledger.py`) at this machine's GEMM peak of
+each precision, measured at the start and at the end of this build (the faster of the
+two): {peak_line(peaks)}. Training a model that is not in the
 cache counts towards the chapter that trains it. A `@regime` row is a run of the regime
 study. The ratio is time over floor: 1 would be matmuls alone at the peak.
 
@@ -350,6 +368,7 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
     stage_book(root, staging, keep_executed=bool(only))
     announce_profile(staging, profile)
     env = environment_report()
+    peaks_at_start = measure_peaks()  # the floors' GEMM peaks: this machine's, this build's
     runs: dict[str, dict] = {}
     previous = build / "results" / "build.json"
     if only and previous.exists():  # a partial run keeps the other chapters' records
@@ -372,13 +391,10 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
         tidy_executed(target, profile)
         certify(Path(rel).stem, profile)
         print(f"[{profile}] {rel}: {runs[rel]['seconds']:.1f} s", flush=True)
-    from .results import load_benchmark
-
-    bench = load_benchmark("throughput")
-    peaks = bench["gemm_peak_gflops"] if bench else None
+    peaks = {p: max(rate, peaks_at_start[p]) for p, rate in measure_peaks().items()}
     costs = chapter_costs(in_reading_order(runs, toc_files(root)), peaks)
     timings = {name: c["seconds"] for name, c in costs.items() if name != "total"}
-    write_build_info(staging / BUILD_INFO, profile, costs, env)
+    write_build_info(staging / BUILD_INFO, profile, costs, env, peaks)
     write_json(build / "results" / "build.json", {"profile": profile, "timings": timings, "chapters": costs,
                                                    "gemm_peak_gflops": peaks, "environment": env})
     if html:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .depth import AdaptiveDepth
-from .experiments import MODEL_KINDS, PAPER_DEPTH, best_by_training_accuracy, mnist_config
+from .experiments import MODEL_KINDS, PAPER_DEPTH, best_by_training_accuracy, mnist_config, mnist_precision
 from .profiles import REGIMES, Profile, get_profile
 from .training import TrainConfig, train, training_flops
 
@@ -118,8 +118,8 @@ def train_plan(profile: str, gemm_peak_gflops: float | None = None) -> list[str]
     """Train every model of ``profile`` that is not in the cache, static models first,
     then the dependent ones; return the labels of those trained now.
 
-    Before it starts it prints the plan's total FLOPs and, with this machine's bfloat16
-    GEMM peak, their floor. A progress bar counts TFLOP, so its ETA weighs each model by
+    Before it starts it prints the plan's total FLOPs and, with this machine's GEMM peak
+    in the models' precision, their floor. A progress bar counts TFLOP, so its ETA weighs each model by
     its cost at the measured rate. Interrupted, it resumes where it stopped: every
     finished model is in the cache."""
     from tqdm.auto import tqdm
@@ -147,7 +147,8 @@ def train_plan(profile: str, gemm_peak_gflops: float | None = None) -> list[str]
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from .results import load_benchmark
+    from .ledger import gemm_peak
+    from .training import cpu_model
 
     parser = argparse.ArgumentParser(prog="python -m resdyn_utils.catalogue",
                                      description="Train every MNIST model the book needs (resumable).")
@@ -162,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         for p in static_plan(args.profile):
             print(f"{p.chapter:<11} {p.label:<45} {p.config.key()}")
         return 0
-    bench = load_benchmark("throughput")
-    peak = bench["gemm_peak_gflops"]["bf16"] if bench else None
+    precision = mnist_precision()
+    peak = gemm_peak(precision)  # this machine's, in the precision its models train in
+    print(f"the MNIST nets train in {precision} on this machine ({cpu_model()}): GEMM peak {peak:.0f} GFLOP/s",
+          flush=True)
     done = train_plan(args.profile, peak)
     print(f"models: {len(done)} trained now, the rest loaded from the cache", flush=True)
     return 0

@@ -8,10 +8,12 @@ search itself is ``benchmarks/recipe_search.py``.
 
 from __future__ import annotations
 
+import os
+
 from .data import N_CLASSES, N_PIXELS
-from .models import ModelConfig
+from .models import PRECISIONS, ModelConfig
 from .profiles import REGIMES, Profile
-from .training import DataConfig, TrainConfig, Trained
+from .training import DataConfig, TrainConfig, Trained, cpu_model, default_device, device_name, native_bf16
 
 MODEL_KINDS = ("shared", "variable", "mlp")
 PAPER_DEPTH = 15
@@ -42,10 +44,39 @@ MNIST_RECIPES: dict[tuple[str, str, int | None], dict] = {
     ("short", "shared", None): dict(_SHORT, lr=1e-2, weight_decay=1e-4, ema=0.0),
     ("short", "variable", None): dict(_SHORT, lr=1e-2, weight_decay=0.0, ema=0.0),
 }
-# The MNIST nets train with bfloat16 matmuls (float32 weights, residual stream and Adam):
-# twice the matmul rate of float32 on CPUs with AVX512-BF16, and on recent GPUs. The
-# first recipe search ran in float32; benchmarks/precision.py compares the two precisions.
-MNIST_PRECISION = "bf16"
+# The MNIST nets train with bfloat16 matmuls (float32 weights, residual stream and Adam)
+# where the hardware multiplies bfloat16 natively: twice the matmul rate of float32 on
+# CPUs with AVX512-BF16 and on recent GPUs. Elsewhere bfloat16 is emulated (60 times
+# slower than float32 on an AVX2 CPU), so they train in float32. The precision is part
+# of each model's config, and so of its cache key. RESDYN_PRECISION=fp32|bf16 forces one
+# (to reproduce a build of the other kind of machine). The first recipe search ran in
+# float32; benchmarks/precision.py compares the two precisions.
+PRECISION_ENV = "RESDYN_PRECISION"
+
+
+def mnist_precision() -> str:
+    """The precision of the MNIST nets' training matmuls on this machine: ``"bf16"``
+    where :func:`~resdyn_utils.training.native_bf16` holds for the training device,
+    ``"fp32"`` otherwise, unless ``RESDYN_PRECISION`` names one."""
+    forced = os.environ.get(PRECISION_ENV, "")
+    if forced:
+        if forced not in PRECISIONS:
+            raise ValueError(f"{PRECISION_ENV}={forced!r} is not a precision: set it to one of "
+                             f"{tuple(PRECISIONS)}, or unset it to let the hardware decide")
+        return forced
+    return "bf16" if native_bf16(default_device(N_PIXELS)) else "fp32"
+
+
+def precision_reason() -> str:
+    """Why :func:`mnist_precision` chose what it chose on this machine, in words."""
+    if os.environ.get(PRECISION_ENV):
+        return f"set by {PRECISION_ENV}"
+    device = default_device(N_PIXELS)
+    where = cpu_model() if device.type == "cpu" else device_name(device)
+    if native_bf16(device):
+        return f"the {where} multiplies bfloat16 natively"
+    return (f"the {where} has no bfloat16 matmul instructions (AVX512-BF16, AMX, or a GPU from "
+            "Ampere on), and emulated bfloat16 runs far slower than float32")
 
 
 def weights_of(kind: str) -> str:
@@ -109,7 +140,7 @@ def mnist_config(kind: str, profile: Profile, seed: int, width: int = N_PIXELS,
     recipe["epochs"] = epochs or recipe["epochs"]
     data = DataConfig("mnist", profile.mnist_n_train, profile.mnist_n_test, seed=0)
     model = _model(kind, N_PIXELS, width, depth, N_CLASSES, MNIST_INITS[profile.regime])
-    return TrainConfig(model, data, seed=seed, precision=MNIST_PRECISION, **recipe)
+    return TrainConfig(model, data, seed=seed, precision=mnist_precision(), **recipe)
 
 
 def circles_recipe(regime: str, kind: str) -> dict:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import time
 
 import torch
 
@@ -62,6 +63,39 @@ def floor_seconds(flops: dict[str, float], gemm_peak_gflops: dict[str, float]) -
     if missing:
         raise ValueError(f"no GEMM peak for {missing}: rerun benchmarks/throughput.py")
     return sum(f / (gemm_peak_gflops[p] * 1e9) for p, f in flops.items() if f)
+
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}  # the precisions of FLOPS
+
+
+def gemm_peak(precision: str, batch: int = 256, width: int = 784, seconds: float = 2.0,
+              device: torch.device | str = "cpu") -> float:
+    """This machine's GEMM rate (GFLOP/s) in ``precision`` for the layers' matmul shape,
+    ``(batch x N) @ (N x N)``: the best of 5 windows of ``seconds / 5`` each (a shared
+    VM's rate drifts by tens of percent within a minute)."""
+    device = torch.device(device)
+
+    def clock() -> float:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter()
+
+    a, w = (torch.randn(*shape, dtype=DTYPES[precision], device=device) for shape in ((batch, width), (width, width)))
+    a @ w
+    best = 0.0
+    for _ in range(5):
+        n, start = 0, clock()
+        while time.perf_counter() - start < seconds / 5:
+            for _ in range(1 if device.type == "cpu" else 50):
+                a @ w
+                n += 1
+        best = max(best, 2 * batch * width * width * n / (clock() - start) / 1e9)
+    return best
+
+
+def measure_peaks(seconds: float = 1.0) -> dict[str, float]:
+    """:func:`gemm_peak` of every precision on the CPU (the analyses' device)."""
+    return {p: gemm_peak(p, seconds=seconds) for p in DTYPES}
 
 
 def _write_at_exit(path: str) -> None:

@@ -49,11 +49,16 @@ def test_runner_injects_the_profile_and_records_timings(tmp_path):
     assert list(timings) == ["book/chapter.ipynb"]
     info = (tmp_path / "_build" / "src" / "book" / "build_info.md").read_text()
     assert "`full`" in info and "book/chapter.ipynb" in info and "no matmuls" in info
+    build = json.loads((tmp_path / "_build" / "results" / "build.json").read_text())
+    precision = build["environment"]["mnist_precision"]
+    assert f"**MNIST training precision:** `{precision}`" in info
+    assert (precision == "bf16") == build["environment"]["bf16_native"]
+    assert all(build["gemm_peak_gflops"][p] > 0 for p in ("fp32", "bf16"))
 
 
 def test_runner_records_the_matmul_flops_each_chapter_executed(tmp_path):
     """The chapter's kernel counts its nets' matmuls and hands them to the runner as it
-    exits; build.json holds them with their floor at the recorded GEMM peak."""
+    exits; build.json holds them with their floor at the GEMM peak measured in the build."""
     make_book(tmp_path, ["import torch\nfrom resdyn_utils.models import ModelConfig, ResidualNet\n"
                          "net = ResidualNet(ModelConfig(20, 32, 5, 10))\n"
                          "with torch.no_grad():\n    net(torch.rand(100, 20))"])

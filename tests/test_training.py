@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from resdyn_utils import experiments
+from resdyn_utils import experiments, training
 from resdyn_utils.depth import AdaptiveDepth
 from resdyn_utils.models import ModelConfig
 from resdyn_utils.profiles import get_profile
@@ -92,6 +92,46 @@ def test_precision_is_in_the_cache_key_only_when_not_fp32():
     assert train(bf16, cache=False, progress=False).model.layer(1).weight.dtype == torch.float32
     with pytest.raises(ValueError, match="unknown precision 'fp16'"):
         circles_config(precision="fp16")
+
+
+CPUINFO = """processor\t: 0
+model name\t: Some CPU @ 2.0GHz
+flags\t\t: fpu sse2 avx2 {extra}
+"""
+
+
+def test_cpu_flags_and_model_are_read_from_cpuinfo():
+    assert training.cpu_flags(CPUINFO.format(extra="avx512_bf16")) >= {"avx2", "avx512_bf16"}
+    assert "avx512_bf16" not in training.cpu_flags(CPUINFO.format(extra=""))
+    assert training.cpu_flags("no flags line") == frozenset()
+    assert training.cpu_model(CPUINFO.format(extra="")) == "Some CPU @ 2.0GHz"
+
+
+@pytest.mark.parametrize("flags, native", [({"avx2"}, False), ({"avx2", "avx512_bf16"}, True),
+                                           ({"amx_bf16"}, True)])
+def test_a_cpu_multiplies_bf16_natively_only_with_its_instructions(monkeypatch, flags, native):
+    monkeypatch.setattr(training, "cpu_flags", lambda: frozenset(flags))
+    assert training.native_bf16(torch.device("cpu")) is native
+
+
+@pytest.mark.parametrize("native, precision", [(True, "bf16"), (False, "fp32")])
+def test_mnist_nets_train_in_bf16_only_where_the_hardware_has_it(monkeypatch, native, precision):
+    monkeypatch.delenv(experiments.PRECISION_ENV, raising=False)
+    monkeypatch.setattr(experiments, "native_bf16", lambda device: native)
+    config = experiments.mnist_config("shared", get_profile("quick"), 0)
+    assert experiments.mnist_precision() == precision and config.precision == precision
+    monkeypatch.setattr(experiments, "native_bf16", lambda device: not native)
+    other = experiments.mnist_config("shared", get_profile("quick"), 0)
+    assert other.precision != precision and other.key() != config.key()  # two models in the cache
+
+
+def test_the_precision_can_be_forced_and_a_bad_one_is_refused(monkeypatch):
+    monkeypatch.setattr(experiments, "native_bf16", lambda device: False)
+    monkeypatch.setenv(experiments.PRECISION_ENV, "bf16")
+    assert experiments.mnist_config("variable", get_profile("quick"), 0).precision == "bf16"
+    monkeypatch.setenv(experiments.PRECISION_ENV, "fp16")
+    with pytest.raises(ValueError, match="RESDYN_PRECISION='fp16' is not a precision.*unset it"):
+        experiments.mnist_precision()
 
 
 def test_training_learns_circles():
