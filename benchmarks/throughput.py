@@ -147,8 +147,8 @@ def main() -> None:
                       f"the step, ceiling {100 * rate['optimizer_ceiling']:.0f}%")
         rounds.append(row)
     # The floor of a training time needs the fastest GEMM rate seen, paired windows included.
-    best_peak = {p: max(max(row[f"gemm_peak_gflops_{p}"], *(v["paired_peak_gflops"] for v in row.values()
-                                                            if isinstance(v, dict) and v["precision"] == p))
+    best_peak = {p: max(max([row[f"gemm_peak_gflops_{p}"], *(v["paired_peak_gflops"] for v in row.values()
+                                                             if isinstance(v, dict) and v["precision"] == p)])
                         for row in rounds) for p in DTYPES}
     result = {"batch": args.batch, "width": args.width, "depth": 15, "threads": torch.get_num_threads(),
               "cpu": cpu_model(), "bf16_native": native, "torch": torch.__version__,

@@ -212,7 +212,7 @@ def _ratio(cost: dict) -> str:
 
 def precision_line(env: dict) -> str:
     """The build page's line on the precision the MNIST nets trained in, and why."""
-    return f"`{env['mnist_precision']}` ({env['precision_reason']})"
+    return f"`{env['mnist_precision']}`: {env['precision_reason']}"
 
 
 def peak_line(peaks: dict[str, float]) -> str:
@@ -244,8 +244,8 @@ it is typed by hand.
 
 Each chapter's wall time beside its floor: the matmul FLOPs its nets executed (counted
 by the package's cost ledger, `resdyn_utils/ledger.py`) at this machine's GEMM peak of
-each precision, measured at the start and at the end of this build (the faster of the
-two): {peak_line(peaks)}. Training a model that is not in the
+each precision: the fastest of the windows measured at the start and at the end of this
+build and of the recorded throughput run on this kind of machine, {peak_line(peaks)}. Training a model that is not in the
 cache counts towards the chapter that trains it. A `@regime` row is a run of the regime
 study. The ratio is time over floor: 1 would be matmuls alone at the peak.
 
@@ -391,7 +391,9 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
         tidy_executed(target, profile)
         certify(Path(rel).stem, profile)
         print(f"[{profile}] {rel}: {runs[rel]['seconds']:.1f} s", flush=True)
-    peaks = {p: max(rate, peaks_at_start[p]) for p, rate in measure_peaks().items()}
+    from .recorded import floor_peaks
+
+    peaks = floor_peaks({p: max(rate, peaks_at_start[p]) for p, rate in measure_peaks().items()})
     costs = chapter_costs(in_reading_order(runs, toc_files(root)), peaks)
     timings = {name: c["seconds"] for name, c in costs.items() if name != "total"}
     write_build_info(staging / BUILD_INFO, profile, costs, env, peaks)

@@ -75,8 +75,8 @@ def precision_reason() -> str:
     where = cpu_model() if device.type == "cpu" else device_name(device)
     if native_bf16(device):
         return f"the {where} multiplies bfloat16 natively"
-    return (f"the {where} has no bfloat16 matmul instructions (AVX512-BF16, AMX, or a GPU from "
-            "Ampere on), and emulated bfloat16 runs far slower than float32")
+    return (f"the {where} has no bfloat16 matmul instructions, neither AVX512-BF16 nor AMX "
+            "(nor is it a GPU from Ampere on), and emulated bfloat16 runs far slower than float32")
 
 
 def weights_of(kind: str) -> str:

@@ -16,6 +16,7 @@ how to produce it.
 from __future__ import annotations
 
 import pandas as pd
+import torch
 
 from . import results
 from .data import N_PIXELS
@@ -30,7 +31,7 @@ def source(name: str) -> str:
     """Where a recorded row comes from, in words: ``"recorded: benchmarks/<name>.py"``."""
     if name not in results.BENCHMARKS:
         raise ValueError(f"unknown benchmark {name!r}; known: {', '.join(results.BENCHMARKS)}")
-    return f"recorded: benchmarks/{name}.py"
+    return f"recorded: {results.benchmark_script(name)}"
 
 
 def caption(name: str, text: str) -> str:
@@ -283,6 +284,39 @@ def step_rates() -> pd.DataFrame | None:
     rates = pd.DataFrame({"step": steps["net"] + ", " + steps["training step"] + ", " + steps["precision"],
                           "training step": steps["GFLOP/s"], "paired GEMMs": steps["paired GEMMs, GFLOP/s"]})
     return rates.melt(id_vars="step", var_name="measured", value_name="GFLOP/s")
+
+
+# The throughput runs per kind of reference machine: the first instances had AVX512-BF16,
+# later ones are AVX2 EPYCs (README, "Precision").
+MACHINE_RECORDS = {"throughput": "with AVX512-BF16", "throughput_avx2": "with AVX2 only"}
+
+
+def gemm_peaks_by_machine() -> pd.DataFrame | None:
+    """Per recorded throughput run at batch 128, one per kind of 2-core reference machine:
+    the CPU as recorded, its fastest float32 and bfloat16 GEMM rates and their ratio."""
+    rows = []
+    for name, kind in MACHINE_RECORDS.items():
+        bench = results.load_benchmark(name)
+        if bench is None:
+            continue
+        peaks = bench["gemm_peak_gflops"]
+        rows.append({"record": f"{name}.json", "machine": kind, "CPU (as recorded)": bench["cpu"],
+                     "fp32 GEMM, GFLOP/s": peaks["fp32"], "bf16 GEMM, GFLOP/s": peaks["bf16"],
+                     "bf16 / fp32": peaks["bf16"] / peaks["fp32"]})
+    return pd.DataFrame(rows) if rows else None
+
+
+def floor_peaks(measured: dict[str, float]) -> dict[str, float]:
+    """The GEMM peaks a floor is computed at: per precision, the faster of ``measured``
+    (this build's windows, slow when another job shares the cores) and the recorded
+    throughput run on this kind of machine (with or without native bfloat16), so that a
+    busy machine never lowers the floor below a rate it is known to reach."""
+    from .training import native_bf16
+
+    name = "throughput" if native_bf16(torch.device("cpu")) else "throughput_avx2"
+    bench = results.load_benchmark(name)
+    known = bench["gemm_peak_gflops"] if bench else {}
+    return {p: max(rate, known.get(p, 0.0)) for p, rate in measured.items()}
 
 
 def gemm_peaks() -> dict[str, float] | None:

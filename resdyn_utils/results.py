@@ -135,7 +135,8 @@ def certified_results(chapter: str, profile: str) -> dict:
 
 
 BENCHMARKS = ("recipe_search", "recipe_budget", "circles_recipe", "longer_training", "precision", "throughput",
-              "throughput_b256", "throughput_gpu", "quick_gpu", "integrity", "bf16_eval")
+              "throughput_b256", "throughput_avx2", "throughput_avx2_b256", "throughput_gpu", "quick_gpu",
+              "integrity", "bf16_eval")
 
 
 def benchmark_path(name: str) -> Path:
@@ -154,9 +155,23 @@ def load_benchmark(name: str) -> dict | None:
     path = benchmark_path(name)
     if not path.exists():
         return None
-    return read_json(path, fix=f"restore it with `git checkout {path.name}` or rerun benchmarks/{name}.py")
+    return read_json(path, fix=f"restore it with `git checkout {path.name}` or rerun {benchmark_script(name)}")
+
+
+# Records written by another run of one script: name -> (script, its arguments).
+OTHER_RUNS = {"throughput_b256": ("throughput", "--batch 256"),
+              "throughput_avx2": ("throughput", "on an AVX2 machine"),
+              "throughput_avx2_b256": ("throughput", "--batch 256 on an AVX2 machine"),
+              "throughput_gpu": ("throughput", "--device cuda")}
+
+
+def benchmark_script(name: str) -> str:
+    """The script that records ``benchmarks/<name>.json``: ``benchmarks/<script>.py``."""
+    return f"benchmarks/{OTHER_RUNS.get(name, (name,))[0]}.py"
 
 
 def missing_benchmark(name: str) -> str:
     """What a chapter prints where a recorded benchmark is not here."""
-    return f"benchmarks/{name}.json is not here (e.g. on Colab): run benchmarks/{name}.py to produce it"
+    how = f"{benchmark_script(name)} {OTHER_RUNS[name][1]} --out benchmarks/{name}.json" if name in OTHER_RUNS \
+        else benchmark_script(name)
+    return f"benchmarks/{name}.json is not here (e.g. on Colab): run {how} to produce it"

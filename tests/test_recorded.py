@@ -67,8 +67,11 @@ def test_a_recorded_table_says_so_in_its_caption(benchmarks):
     with pytest.raises(ValueError, match="unknown benchmark 'speed'"):
         recorded.caption("speed", "x")
     assert set(BENCHMARKS) == {"recipe_search", "recipe_budget", "circles_recipe", "longer_training", "throughput",
-                               "throughput_b256", "throughput_gpu", "quick_gpu", "precision", "integrity",
-                               "bf16_eval"}  # each has a loader
+                               "throughput_b256", "throughput_avx2", "throughput_avx2_b256", "throughput_gpu",
+                               "quick_gpu", "precision", "integrity", "bf16_eval"}  # each has a loader
+    assert recorded.source("throughput_avx2_b256") == "recorded: benchmarks/throughput.py"
+    note = recorded.table(None, "throughput_b256", "Steps").data
+    assert "run benchmarks/throughput.py --batch 256 --out benchmarks/throughput_b256.json" in note
 
 
 def test_recipe_search_in_percent_by_stage_with_each_nets_best(benchmarks):
@@ -153,6 +156,36 @@ def test_throughput_in_percent_and_the_gemm_peaks(benchmarks):
     assert len(rates) == 8 and set(rates["measured"]) == {"training step", "paired GEMMs"}
     assert rates.loc[0, "step"] == f"{SHARED}, hand-written, fp32" and rates.loc[0, "GFLOP/s"] == 150.0
     assert rates[rates["measured"] == "paired GEMMs"]["GFLOP/s"].tolist() == [170.0] * 4
+
+
+def test_the_gemm_peaks_of_each_kind_of_machine_set_bf16_beside_fp32(benchmarks):
+    assert recorded.gemm_peaks_by_machine() is None
+    steps = {"hand-written": throughput_step("fp32", 0.9)}
+    benchmarks("throughput_avx2", {"shared": steps, "variable": steps, "cpu": "AMD EPYC",
+                                   "gemm_peak_gflops": {"fp32": 140.0, "bf16": 2.8}})
+    frame = recorded.gemm_peaks_by_machine()
+    assert list(frame["machine"]) == ["with AVX2 only"] and frame.loc[0, "CPU (as recorded)"] == "AMD EPYC"
+    assert frame.loc[0, "bf16 / fp32"] == pytest.approx(0.02)
+    benchmarks("throughput", {"shared": steps, "variable": steps, "cpu": "x86_64",
+                              "gemm_peak_gflops": {"fp32": 180.0, "bf16": 360.0}})
+    frame = recorded.gemm_peaks_by_machine()
+    assert list(frame["record"]) == ["throughput.json", "throughput_avx2.json"]
+    assert list(frame["bf16 / fp32"]) == pytest.approx([2.0, 0.02])
+    assert list(recorded.throughput("throughput_avx2")["precision"]) == ["fp32", "fp32"]  # no emulated bf16 step
+
+
+@pytest.mark.parametrize("native, record", [(True, "throughput"), (False, "throughput_avx2")])
+def test_a_busy_machine_never_lowers_the_floor_below_its_kind_s_recorded_peak(benchmarks, monkeypatch,
+                                                                              native, record):
+    from resdyn_utils import training
+
+    monkeypatch.setattr(training, "native_bf16", lambda device: native)
+    measured = {"fp32": 20.0, "bf16": 500.0}  # fp32 slowed down by another job
+    assert recorded.floor_peaks(measured) == measured  # nothing recorded: the measurement
+    benchmarks(record, {"gemm_peak_gflops": {"fp32": 180.0, "bf16": 360.0}})
+    other = "throughput_avx2" if native else "throughput"
+    benchmarks(other, {"gemm_peak_gflops": {"fp32": 900.0, "bf16": 900.0}})  # the other kind: ignored
+    assert recorded.floor_peaks(measured) == {"fp32": 180.0, "bf16": 500.0}
 
 
 def test_the_step_rates_figure_draws_a_bar_per_step_and_measure_within_the_column():

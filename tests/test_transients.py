@@ -91,6 +91,20 @@ def test_linear_probe_separates_separable_classes_and_not_noise():
     assert transients.linear_probe(noise[:400], y[:400], noise[400:], y[400:]) < 0.5
 
 
+def test_probes_fitted_side_by_side_give_each_probe_alone_exactly_and_in_order():
+    gen = torch.Generator().manual_seed(1)
+    y = torch.randint(0, 4, (700,), generator=gen)
+    tasks = []
+    for spread in (0.5, 1.0, 2.0, 4.0, 8.0):  # from separable to nearly noise: distinct accuracies
+        x = torch.nn.functional.one_hot(y, 4).float() @ torch.randn(4, 30, generator=gen) \
+            + spread * torch.randn(700, 30, generator=gen)
+        tasks.append((x[:500], y[:500], x[500:], y[500:]))
+    alone = [transients.linear_probe(*task) for task in tasks]
+    assert len(set(alone)) > 2  # the order is tested, not five equal numbers
+    assert transients.linear_probes(tasks, workers=2) == alone
+    assert transients.linear_probes(tasks[::-1], workers=3) == alone[::-1]
+
+
 def test_unroll_end_point_matches_the_trajectory():
     torch.manual_seed(3)
     net = ResidualNet(ModelConfig(4, 5, 3, 3, "shared", bias_init=-1.0))
