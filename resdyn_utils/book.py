@@ -244,10 +244,10 @@ it is typed by hand.
 
 Each chapter's wall time beside its floor: the matmul FLOPs its nets executed (counted
 by the package's cost ledger, `resdyn_utils/ledger.py`) at this machine's GEMM peak of
-each precision: the fastest of the windows measured at the start and at the end of this
-build and of the recorded throughput run on this kind of machine, {peak_line(peaks)}. Training a model that is not in the
-cache counts towards the chapter that trains it. A `@regime` row is a run of the regime
-study. The ratio is time over floor: 1 would be matmuls alone at the peak.
+each precision, the fastest of the windows measured at the start and at the end of this
+build and of the recorded throughput run on this kind of machine: {peak_line(peaks)}.
+Training a model that is not in the cache counts towards the chapter that trains it. A
+`@regime` row is a run of the regime study. The ratio is time over floor: 1 would be matmuls alone at the peak.
 
 | notebook | seconds | TFLOP | floor (s) | time / floor |
 |---|---|---|---|---|

@@ -178,34 +178,34 @@ def default_device(width: int | None = None) -> torch.device:
 CPU_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
-def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
-    """The CPU's feature flags, from ``/proc/cpuinfo`` (or the text ``cpuinfo``); empty
-    where there is no such file (not Linux)."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return frozenset()
+@functools.lru_cache(maxsize=1)
+def _proc_cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux
+        return ""
+
+
+def _cpuinfo_field(name: str, cpuinfo: str | None) -> str | None:
+    """The first ``name : value`` of ``/proc/cpuinfo`` (or of the text ``cpuinfo``);
+    None where there is no such field or file (not Linux)."""
+    cpuinfo = _proc_cpuinfo() if cpuinfo is None else cpuinfo
     for line in cpuinfo.splitlines():
-        if line.startswith("flags"):
-            return frozenset(line.partition(":")[2].split())
-    return frozenset()
+        if line.startswith(name):
+            return line.partition(":")[2].strip()
+    return None
+
+
+def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
+    """The CPU's feature flags (empty where ``/proc/cpuinfo`` has none)."""
+    return frozenset((_cpuinfo_field("flags", cpuinfo) or "").split())
 
 
 def cpu_model(cpuinfo: str | None = None) -> str:
-    """The CPU's model name from ``/proc/cpuinfo`` (or the text ``cpuinfo``), else the
-    platform's processor string."""
+    """The CPU's model name, else the platform's processor string."""
     import platform
 
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            cpuinfo = ""
-    for line in cpuinfo.splitlines():
-        if line.startswith("model name"):
-            return line.partition(":")[2].strip()
-    return platform.processor() or platform.machine()
+    return _cpuinfo_field("model name", cpuinfo) or platform.processor() or platform.machine()
 
 
 def native_bf16(device: torch.device) -> bool:
