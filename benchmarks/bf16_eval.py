@@ -30,7 +30,7 @@ from resdyn_utils.experiments import mnist_config
 from resdyn_utils.integrity import write_json
 from resdyn_utils.profiles import get_profile
 from resdyn_utils.robustness import REFERENCE_SIGMAS, add_noise
-from resdyn_utils.training import dataset_for, train, cpu_model
+from resdyn_utils.training import cpu_model, dataset_for, train
 
 KINDS = ("shared", "variable", "mlp")
 NOISE_SEED = 0

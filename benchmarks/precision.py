@@ -21,7 +21,7 @@ import torch
 from resdyn_utils.experiments import mnist_config
 from resdyn_utils.integrity import write_json
 from resdyn_utils.profiles import get_profile
-from resdyn_utils.training import train, cpu_model
+from resdyn_utils.training import cpu_model, train
 
 
 def main() -> None:

@@ -29,18 +29,13 @@ N_TRAIN, N_TEST = 5000, 2000  # the chapter's, in the full profile
 
 
 def probe_tasks(regime: str) -> list[transients.Probe]:
-    """The chapter's probes, in its order: per net, y(1..15), then x(1..15); the pixels."""
+    """The chapter's probes (:func:`~resdyn_utils.transients.layer_probe_tasks`), in its order."""
     P = get_profile("full", regime)
     data = dataset_for(mnist_config("shared", P, 0).data)
-    xtr, ytr = data.train.x[:N_TRAIN], data.train.y[:N_TRAIN]
-    xte, yte = data.test.x[:N_TEST], data.test.y[:N_TEST]
-    tasks = []
-    for kind in ("shared", "variable"):
-        model = train(mnist_config(kind, P, 0), progress=False).model
-        tr, te = model.trajectory(xtr), model.trajectory(xte)
-        tasks += [(tr.y[t], ytr, te.y[t], yte) for t in range(15)]
-        tasks += [(tr.x[t], ytr, te.x[t], yte) for t in range(1, 16)]
-    return tasks + [(xtr, ytr, xte, yte)]
+    nets = {kind: train(mnist_config(kind, P, 0), progress=False).model for kind in ("shared", "variable")}
+    tasks = transients.layer_probe_tasks(nets, data.train.x[:N_TRAIN], data.train.y[:N_TRAIN],
+                                         data.test.x[:N_TEST], data.test.y[:N_TEST])
+    return [task for layer_tasks in tasks.values() for task in layer_tasks]
 
 
 def main() -> None:

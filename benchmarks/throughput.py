@@ -42,7 +42,7 @@ from torch import nn
 from resdyn_utils.integrity import write_json
 from resdyn_utils.ledger import gemm_peak
 from resdyn_utils.models import PRECISIONS, ModelConfig, ResidualNet
-from resdyn_utils.training import DataConfig, TrainConfig, training_flops, cpu_model, native_bf16
+from resdyn_utils.training import DataConfig, TrainConfig, cpu_model, native_bf16, training_flops
 
 
 DEVICE = torch.device("cpu")

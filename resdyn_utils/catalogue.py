@@ -119,9 +119,9 @@ def train_plan(profile: str, gemm_peak_gflops: float | None = None) -> list[str]
     then the dependent ones; return the labels of those trained now.
 
     Before it starts it prints the plan's total FLOPs and, with this machine's GEMM peak
-    in the models' precision, their floor. A progress bar counts TFLOP, so its ETA weighs each model by
-    its cost at the measured rate. Interrupted, it resumes where it stopped: every
-    finished model is in the cache."""
+    in the models' precision, their floor. A progress bar counts TFLOP, so its ETA weighs
+    each model by its cost at the measured rate. Interrupted, it resumes where it stopped:
+    every finished model is in the cache."""
     from tqdm.auto import tqdm
 
     from .training import checkpoint_path

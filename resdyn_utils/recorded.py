@@ -319,13 +319,6 @@ def floor_peaks(measured: dict[str, float]) -> dict[str, float]:
     return {p: max(rate, known.get(p, 0.0)) for p, rate in measured.items()}
 
 
-def gemm_peaks() -> dict[str, float] | None:
-    """The fastest bare GEMM rate (GFLOP/s) per precision in the throughput run, at the
-    training batch size: the ``gemm_peaks`` of :func:`resdyn_utils.training.training_cost`."""
-    bench = results.load_benchmark("throughput")
-    return None if bench is None else dict(bench["gemm_peak_gflops"])
-
-
 # --------------------------------------------------------------------------- precision
 
 

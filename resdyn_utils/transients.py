@@ -183,6 +183,30 @@ def linear_probes(probes: list[Probe], l2: float = 1e-3, max_iter: int = 100,
         return list(pool.map(lambda p: _fit_probe(p[0], p[2], p[1], p[3], l2, max_iter), scaled))
 
 
+def layer_probe_tasks(models: dict[str, ResidualNet], train_x: torch.Tensor, train_y: torch.Tensor,
+                      test_x: torch.Tensor, test_y: torch.Tensor) -> dict[str, list[Probe]]:
+    """The probes of the transients chapter: per net, on ``y(t)`` and on ``x(t)`` at every
+    layer ``t = 1..T`` (``"<name>: y(t)"``, ``"<name>: x(t)"``), and ``"pixels"``: one on
+    the inputs."""
+    tasks = {}
+    for name, model in models.items():
+        tr, te = model.trajectory(train_x), model.trajectory(test_x)
+        depth = len(tr.y)
+        tasks[f"{name}: y(t)"] = [(tr.y[t], train_y, te.y[t], test_y) for t in range(depth)]
+        tasks[f"{name}: x(t)"] = [(tr.x[t], train_y, te.x[t], test_y) for t in range(1, depth + 1)]
+    tasks["pixels"] = [(train_x, train_y, test_x, test_y)]
+    return tasks
+
+
+def layer_probes(models: dict[str, ResidualNet], train_x: torch.Tensor, train_y: torch.Tensor,
+                 test_x: torch.Tensor, test_y: torch.Tensor) -> dict[str, list[float]]:
+    """The test accuracy of every probe of :func:`layer_probe_tasks`, under its name, all
+    fitted side by side (:func:`linear_probes`)."""
+    tasks = layer_probe_tasks(models, train_x, train_y, test_x, test_y)
+    accuracies = iter(linear_probes([task for layer_tasks in tasks.values() for task in layer_tasks]))
+    return {name: [next(accuracies) for _ in layer_tasks] for name, layer_tasks in tasks.items()}
+
+
 def strongest_readout_units(K: torch.Tensor) -> list[int]:
     """For each class c, the unit i* with the largest classifier weight K[c, i*]."""
     return [int(i) for i in K.argmax(dim=1)]

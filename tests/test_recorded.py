@@ -49,7 +49,7 @@ SEARCH = [search_row("final", "shared", SHARED_RECIPE["lr"], SHARED_RECIPE["weig
 def test_every_loader_and_view_is_none_where_its_file_is_missing(benchmarks):
     for loader in (recorded.recipe_search, lambda: recorded.recipe_stage("screen"),
                    lambda: recorded.recipe_stage_common("final"), recorded.step_rates, recorded.recipe_best, recorded.recipe_swap, recorded.longer_training,
-                   recorded.longer_curves, recorded.longer_by_net, recorded.throughput, recorded.gemm_peaks,
+                   recorded.longer_curves, recorded.longer_by_net, recorded.throughput,
                    recorded.precision, recorded.precision_by_seed, recorded.precision_effect,
                    recorded.precision_minutes, recorded.integrity, recorded.bf16_eval):
         assert loader() is None, loader
@@ -149,7 +149,6 @@ def test_throughput_in_percent_and_the_gemm_peaks(benchmarks):
     assert frame.loc[0, "% of best GEMM rate"] == pytest.approx(80.0)
     assert frame.loc[0, "Adam, % of the step"] == pytest.approx(2.0)
     assert frame.loc[0, "ceiling with that Adam, %"] == pytest.approx(98.0)
-    assert recorded.gemm_peaks() == {"fp32": 180.0, "bf16": 360.0}
     html = recorded.table(frame, "throughput", "Steps", columns=["net", "samples/s"]).to_html()
     assert "samples/s" in html and "GFLOP" not in html
     rates = recorded.step_rates()

@@ -105,6 +105,23 @@ def test_probes_fitted_side_by_side_give_each_probe_alone_exactly_and_in_order()
     assert transients.linear_probes(tasks[::-1], workers=3) == alone[::-1]
 
 
+def test_layer_probes_name_every_layer_of_every_net_and_the_pixels():
+    from resdyn_utils.models import ModelConfig, ResidualNet
+
+    torch.manual_seed(0)
+    nets = {"a": ResidualNet(ModelConfig(6, 8, 3, 3)), "b": ResidualNet(ModelConfig(6, 8, 3, 3, "variable"))}
+    gen = torch.Generator().manual_seed(2)
+    y = torch.randint(0, 3, (300,), generator=gen)
+    x = torch.nn.functional.one_hot(y, 3).float() @ torch.randn(3, 6, generator=gen) \
+        + torch.randn(300, 6, generator=gen)
+    probes = transients.layer_probes(nets, x[:200], y[:200], x[200:], y[200:])
+    assert list(probes) == ["a: y(t)", "a: x(t)", "b: y(t)", "b: x(t)", "pixels"]
+    assert [len(v) for v in probes.values()] == [3, 3, 3, 3, 1]
+    tr, te = nets["b"].trajectory(x[:200]), nets["b"].trajectory(x[200:])
+    assert probes["b: x(t)"][1] == transients.linear_probe(tr.x[2], y[:200], te.x[2], y[200:])  # x(2)
+    assert probes["pixels"] == [transients.linear_probe(x[:200], y[:200], x[200:], y[200:])]
+
+
 def test_unroll_end_point_matches_the_trajectory():
     torch.manual_seed(3)
     net = ResidualNet(ModelConfig(4, 5, 3, 3, "shared", bias_init=-1.0))
