@@ -29,7 +29,7 @@ from .data import N_PIXELS
 from .experiments import mnist_precision, precision_reason
 from .ledger import LEDGER_ENV, floor_seconds, measure_peaks
 from .paths import BUILD_DIR_ENV, COLAB_URL_ENV
-from .profiles import PROFILES, get_profile
+from .profiles import PROFILES, REGIMES, get_profile
 from .results import certify, regime_key, uncertify
 from .training import cpu_model, default_device, native_bf16
 
@@ -118,7 +118,6 @@ def in_reading_order(runs: dict[str, dict], toc: list[str]) -> dict[str, dict]:
     """``runs`` (keyed ``rel`` or ``rel@regime``) in the order the runner executes them:
     the table of contents, each chapter's regime-study runs before its own (a partial
     build merges the earlier runs, read back from JSON in another order)."""
-    from .profiles import REGIMES
 
     def key(name: str) -> tuple[int, int]:
         rel, _, regime = name.partition("@")
@@ -358,20 +357,24 @@ def run_in_regime(root: Path, rel: str, profile: str, regime: str, ledger_dir: P
     return run
 
 
-def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool = True) -> dict[str, float]:
-    """Execute the book's notebooks in ``profile`` and (optionally) render the HTML."""
-    get_profile(profile)  # refuses an unknown profile before any work
+def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool = True,
+             regime: str | None = None) -> dict[str, float]:
+    """Execute the book's notebooks in ``profile`` and (optionally) render the HTML; with
+    ``regime``, only the runs in that training regime (the primary one: each chapter's
+    page; another: the regime study's chapters)."""
+    get_profile(profile, regime or REGIMES[0])  # refuses an unknown profile or regime before any work
     build = root / "_build"
     os.environ[BUILD_DIR_ENV] = str(build)
     os.environ["TQDM_DISABLE"] = "1"  # progress bars are for live sessions, not the rendered book
     staging = build / "src"
-    stage_book(root, staging, keep_executed=bool(only))
+    partial = bool(only) or regime is not None
+    stage_book(root, staging, keep_executed=partial)
     announce_profile(staging, profile)
     env = environment_report()
     peaks_at_start = measure_peaks()  # the floors' GEMM peaks: this machine's, this build's
     runs: dict[str, dict] = {}
     previous = build / "results" / "build.json"
-    if only and previous.exists():  # a partial run keeps the other chapters' records
+    if partial and previous.exists():  # a partial run keeps the other chapters' records
         earlier = read_json(previous, fix="build the whole book again")
         if earlier.get("profile") == profile:
             runs.update({name: c for name, c in earlier.get("chapters", {}).items() if name != "total"})
@@ -382,8 +385,11 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
         if only and Path(rel).stem not in only:
             continue
         target = staging / rel
-        for regime in study_regimes(Path(rel).stem, profile):
-            runs[f"{rel}@{regime}"] = run_in_regime(root, rel, profile, regime, ledgers)
+        for other in study_regimes(Path(rel).stem, profile):
+            if regime in (None, other):
+                runs[f"{rel}@{other}"] = run_in_regime(root, rel, profile, other, ledgers)
+        if regime not in (None, REGIMES[0]):
+            continue
         print(f"[{profile}] {rel} ...", flush=True)
         uncertify(Path(rel).stem)  # a failure below leaves no results that pass for this run's
         os.environ[COLAB_URL_ENV] = chapter_colab_url(root, rel)  # the widgets' headless note links it
@@ -408,12 +414,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m resdyn_utils.book", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", required=True, help=f"one of {', '.join(PROFILES)}")
     parser.add_argument("--only", nargs="*", help="execute only these notebooks (by stem)")
+    parser.add_argument("--regime", help=f"only the runs in this training regime (one of {', '.join(REGIMES)})")
     parser.add_argument("--no-html", action="store_true", help="skip the jupyter-book build")
     parser.add_argument("--root", type=Path, default=Path.cwd())
     args = parser.parse_args(argv)
     try:
         start = time.perf_counter()
-        run_book(args.root.resolve(), args.profile, args.only, html=not args.no_html)
+        run_book(args.root.resolve(), args.profile, args.only, html=not args.no_html, regime=args.regime)
     except (ChapterFailed, ValueError, FileNotFoundError, CorruptFileError) as err:
         print(f"book: FAILED: {err}", file=sys.stderr, flush=True)
         return 1

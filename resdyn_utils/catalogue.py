@@ -80,19 +80,29 @@ def regimes(profile: str) -> tuple[str, ...]:
     return REGIMES
 
 
-def static_plan(profile: str) -> list[Planned]:
+def _selected(profile: str, only: str | None) -> list[tuple[int, str]]:
+    """The regimes of ``profile`` with their index (0: the primary), or only ``only``."""
+    selected = [(i, r) for i, r in enumerate(regimes(profile)) if only in (None, r)]
+    if not selected:
+        raise ValueError(f"unknown regime {only!r}: use one of {', '.join(regimes(profile))}")
+    return selected
+
+
+def static_plan(profile: str, regime: str | None = None) -> list[Planned]:
     """Every model the chapters of ``profile`` need that depends on no other model, in the
-    order they are trained: the primary regime first, then the regime study."""
+    order they are trained: the primary regime first, then the regime study (or only the
+    models of ``regime``)."""
     plan = []
-    for i, regime in enumerate(regimes(profile)):
-        plan += _regime_plan(get_profile(profile, regime), primary=i == 0)
+    for i, name in _selected(profile, regime):
+        plan += _regime_plan(get_profile(profile, name), primary=i == 0)
     return _unique(plan)
 
 
-def dependent_plan(profile: str) -> list[Planned]:
-    """The models chosen from trained ones (trains or loads what they depend on)."""
+def dependent_plan(profile: str, regime: str | None = None) -> list[Planned]:
+    """The models chosen from trained ones (trains or loads what they depend on), of every
+    regime or only of ``regime``."""
     plan = []
-    for i, regime in enumerate(regimes(profile)):
+    for i, regime in _selected(profile, regime):
         P = get_profile(profile, regime)
         candidates = {d: train(mnist_config("mlp", P, P.seeds[0], depth=d), progress=False) for d in P.mlp_depths}
         best = best_by_training_accuracy(candidates)
@@ -114,9 +124,10 @@ def plan_flops(plan: list[Planned]) -> float:
     return sum(training_flops(p.config, len(dataset_for(p.config.data).train)) for p in plan)
 
 
-def train_plan(profile: str, gemm_peak_gflops: float | None = None) -> list[str]:
-    """Train every model of ``profile`` that is not in the cache, static models first,
-    then the dependent ones; return the labels of those trained now.
+def train_plan(profile: str, gemm_peak_gflops: float | None = None, regime: str | None = None) -> list[str]:
+    """Train every model of ``profile`` (of one ``regime``, or all) that is not in the
+    cache, static models first, then the dependent ones; return the labels of those
+    trained now.
 
     Before it starts it prints the plan's total FLOPs and, with this machine's GEMM peak
     in the models' precision, their floor. A progress bar counts TFLOP, so its ETA weighs
@@ -128,7 +139,7 @@ def train_plan(profile: str, gemm_peak_gflops: float | None = None) -> list[str]
 
     trained = []
     for stage, make in (("static", static_plan), ("dependent", dependent_plan)):
-        plan = make(profile)
+        plan = make(profile, regime)
         todo = [p for p in plan if not checkpoint_path(p.config).exists()]
         total = plan_flops(plan) / 1e12
         floor = f", floor {total * 1e3 / gemm_peak_gflops / 60:.1f} min at {gemm_peak_gflops:.0f} GFLOP/s" \
@@ -153,21 +164,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m resdyn_utils.catalogue",
                                      description="Train every MNIST model the book needs (resumable).")
     parser.add_argument("--profile", default="full", help="quick or full (default full)")
+    parser.add_argument("--regime", help=f"only this regime's models (one of {', '.join(REGIMES)})")
     parser.add_argument("--list", action="store_true", help="print the static plan and stop")
     args = parser.parse_args(argv)
     try:
         get_profile(args.profile)
+        _selected(args.profile, args.regime)
     except ValueError as err:
         parser.error(str(err))
     if args.list:
-        for p in static_plan(args.profile):
+        for p in static_plan(args.profile, args.regime):
             print(f"{p.chapter:<11} {p.label:<45} {p.config.key()}")
         return 0
     precision = mnist_precision()
     peak = gemm_peak(precision)  # this machine's, in the precision its models train in
     print(f"the MNIST nets train in {precision} on this machine ({cpu_model()}): GEMM peak {peak:.0f} GFLOP/s",
           flush=True)
-    done = train_plan(args.profile, peak)
+    done = train_plan(args.profile, peak, args.regime)
     print(f"models: {len(done)} trained now, the rest loaded from the cache", flush=True)
     return 0
 

@@ -71,6 +71,27 @@ def test_runner_records_the_matmul_flops_each_chapter_executed(tmp_path):
     assert build["chapters"]["total"]["tflop"] == pytest.approx(flops / 1e12)
 
 
+def test_a_build_in_one_regime_runs_only_that_regimes_study(tmp_path):
+    """``--regime short`` runs the regime study's chapters in that regime and nothing
+    else; the chapters' pages (the primary regime) keep their earlier records."""
+    make_book(tmp_path, ["regime = globals().get('regime', 'validated')"])
+    (tmp_path / "book" / "chapter.ipynb").rename(tmp_path / "book" / "transients.ipynb")
+    make_book(tmp_path / "other", ["x = 1"])
+    shutil.copy(tmp_path / "other" / "book" / "chapter.ipynb", tmp_path / "book" / "chapter.ipynb")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n"
+                                       "  - file: book/chapter\n  - file: book/transients\n")
+    book.run_book(tmp_path, "full", html=False, regime="validated")
+    first = json.loads((tmp_path / "_build" / "results" / "build.json").read_text())["chapters"]
+    assert set(first) == {"book/chapter.ipynb", "book/transients.ipynb", "total"}
+    timings = book.run_book(tmp_path, "full", html=False, regime="short")
+    assert list(timings) == ["book/chapter.ipynb", "book/transients.ipynb@short", "book/transients.ipynb"]
+    runs = json.loads((tmp_path / "_build" / "results" / "build.json").read_text())["chapters"]
+    assert runs["book/chapter.ipynb"] == first["book/chapter.ipynb"]  # kept, not rerun
+    assert (tmp_path / "_build" / "regimes" / "short" / "book" / "transients.ipynb").exists()
+    assert not (tmp_path / "_build" / "regimes" / "torch-init").exists()
+    assert book.main(["--profile", "full", "--regime", "long", "--root", str(tmp_path), "--no-html"]) == 1
+
+
 def test_the_staged_config_announces_the_profile(tmp_path):
     (tmp_path / "_config.yml").write_text("title: t\nhtml:\n  favicon: f.png\n")
     for profile in ("quick", "full"):

@@ -32,6 +32,16 @@ def test_the_static_plan_covers_every_regime_once_per_model():
     assert {p.chapter for p in plan if p.regime != "validated"} <= set(catalogue.STUDY_CHAPTERS)
 
 
+def test_one_regime_plans_only_its_own_models():
+    every = catalogue.static_plan("full")
+    for regime in REGIMES:
+        plan = catalogue.static_plan("full", regime)
+        assert plan and {p.regime for p in plan} == {regime}
+        assert [p.config.key() for p in plan] == [p.config.key() for p in every if p.regime == regime]
+    with pytest.raises(ValueError, match="unknown regime 'long'"):
+        catalogue.static_plan("full", "long")
+
+
 def test_the_plan_flops_weigh_each_model_by_its_epochs_and_width():
     P = get_profile("full")
     narrow = catalogue.Planned("training", "validated", "a", mnist_config("shared", P, 0))
