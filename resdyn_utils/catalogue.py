@@ -155,6 +155,28 @@ def train_plan(profile: str, gemm_peak_gflops: float | None = None, regime: str 
     return trained
 
 
+def cost_by_regime(trained: dict[str, list], peaks: dict[str, float] | None):
+    """What training the book's models cost, one row per regime and a total: the models,
+    their matmul TFLOP, the recorded minutes of their training steps, the floor (each
+    model's matmuls at its precision's GEMM peak; None without recorded peaks), the
+    ratio of the two, and where they were trained. ``trained``: regime -> the
+    :class:`~resdyn_utils.training.Trained` models of that regime."""
+    import pandas as pd
+
+    from .training import training_cost
+
+    rows = []
+    groups = {**trained, "total": [t for ts in trained.values() for t in ts]}
+    for regime, models in groups.items():
+        cost = training_cost(models, peaks)
+        floor = cost.get("floor_minutes")
+        rows.append({"regime": regime, "models": cost["models"], "TFLOP": cost["tflop"],
+                     "step minutes": cost["step_minutes"], "floor minutes": floor,
+                     "time / floor": None if not floor else cost["step_minutes"] / floor,
+                     "trained on": ", ".join(sorted({t.device for t in models}))})
+    return pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -187,25 +209,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def cost_by_regime(trained: dict[str, list], peaks: dict[str, float] | None):
-    """What training the book's models cost, one row per regime and a total: the models,
-    their matmul TFLOP, the recorded minutes of their training steps, the floor (each
-    model's matmuls at its precision's GEMM peak; None without recorded peaks), the
-    ratio of the two, and where they were trained. ``trained``: regime -> the
-    :class:`~resdyn_utils.training.Trained` models of that regime."""
-    import pandas as pd
-
-    from .training import training_cost
-
-    rows = []
-    groups = {**trained, "total": [t for ts in trained.values() for t in ts]}
-    for regime, models in groups.items():
-        cost = training_cost(models, peaks)
-        floor = cost.get("floor_minutes")
-        rows.append({"regime": regime, "models": cost["models"], "TFLOP": cost["tflop"],
-                     "step minutes": cost["step_minutes"], "floor minutes": floor,
-                     "time / floor": None if not floor else cost["step_minutes"] / floor,
-                     "trained on": ", ".join(sorted({t.device for t in models}))})
-    return pd.DataFrame(rows)
