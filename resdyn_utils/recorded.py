@@ -574,3 +574,62 @@ def paired_share(steps: pd.DataFrame, net: str, step: str = "hand-written", prec
     if rows.empty:
         raise ValueError(f"no {step} {precision} step of {net} in this throughput table")
     return float(rows["% of paired GEMM rate"].iloc[0])
+
+
+# --------------------------------------------------------------------------- chapter costs
+
+#: A chapter whose matmul floor is under this share of its time is not bound by matmuls:
+#: its nets are too small for the GEMM peak to describe it (the circles nets: 2 inputs,
+#: 3 units), and the time is per-step overhead.
+OVERHEAD_SHARE = 0.1
+#: The cost goal of the performance issue: every chapter within this factor of its floor.
+FLOOR_GOAL = 1.5
+
+
+def _bound(seconds: float, floor: float) -> str:
+    if floor < OVERHEAD_SHARE * seconds:
+        return f"overhead: the matmuls are under {OVERHEAD_SHARE:.0%} of the time"
+    return f"within {FLOOR_GOAL:g}x of the floor" if seconds <= FLOOR_GOAL * floor else \
+        f"above {FLOOR_GOAL:g}x of the floor"
+
+
+def chapter_costs(profile: str = "full") -> pd.DataFrame | None:
+    """Every chapter run recorded by ``benchmarks/chapter_costs.py`` in ``profile``: the
+    chapter (``name@regime`` for a run of the regime study), the commit and CPU of the
+    build, its seconds, the matmul TFLOP it executed, their floor at that build's GEMM
+    peaks, the ratio, and what bounds it (:func:`_bound`)."""
+    bench = results.load_benchmark("chapter_costs")
+    if bench is None:
+        return None
+    rows = []
+    for run in bench["runs"]:
+        if run["profile"] != profile:
+            continue
+        cpu = run.get("cpu") or run["machine"]["cpu"]
+        for name, cost in run["chapters"].items():
+            if name == "total":
+                continue
+            floor = cost["floor_seconds"] or 0.0
+            rows.append({"chapter": name.removeprefix("book/").replace(".ipynb", ""), "commit": run["commit"],
+                         "CPU": cpu, "seconds": cost["seconds"], "TFLOP": cost["tflop"],
+                         "floor, s": floor, "time / floor": cost["seconds"] / floor if floor else None,
+                         "bound by": _bound(cost["seconds"], floor)})
+    return pd.DataFrame(rows) if rows else None
+
+
+def study_floor_minutes(costs: pd.DataFrame) -> tuple[str, float] | None:
+    """A lower bound on the floor of a warm full rebuild: the regime (other than the
+    primary) whose every study chapter has a recorded run in ``costs`` (the latest one of
+    each), with the sum of their floors times the number of regimes, in minutes. Every
+    regime evaluates nets of the same shapes on the same test sets, so each costs the
+    study chapters the same matmuls; the other chapters and the depth chapter's MNIST
+    section (primary regime only) add to it. ``None`` where no regime is complete."""
+    from .catalogue import STUDY_CHAPTERS
+    from .profiles import REGIMES
+
+    latest = costs.drop_duplicates("chapter", keep="last").set_index("chapter")["floor, s"]
+    for regime in REGIMES[1:]:
+        names = [f"{chapter}@{regime}" for chapter in STUDY_CHAPTERS]
+        if all(name in latest.index for name in names):
+            return regime, float(latest[names].sum()) * len(REGIMES) / 60
+    return None

@@ -68,7 +68,7 @@ def test_a_recorded_table_says_so_in_its_caption(benchmarks):
         recorded.caption("speed", "x")
     assert set(BENCHMARKS) == {"recipe_search", "recipe_budget", "circles_recipe", "longer_training", "throughput",
                                "throughput_b256", "throughput_avx2", "throughput_avx2_b256", "throughput_gpu",
-                               "quick_gpu", "precision", "integrity", "bf16_eval"}  # each has a loader
+                               "quick_gpu", "precision", "integrity", "bf16_eval", "chapter_costs"}  # each has a loader
     assert recorded.source("throughput_avx2_b256") == "recorded: benchmarks/throughput.py"
     note = recorded.table(None, "throughput_b256", "Steps").data
     assert "run benchmarks/throughput.py --batch 256 --out benchmarks/throughput_b256.json" in note
@@ -349,3 +349,24 @@ def test_the_lever_grid_scores_each_candidate_as_the_search_did_and_curves_follo
     last = curves[curves["run"] == "lr 0.003, 3 epochs"]["validation error %"].tolist()
     assert last == pytest.approx([3.0, 1.4, 1.8])  # the selection's averaged weights, not the raw
     assert recorded.lever_grid("variable-784") is None and recorded.lever_curves("variable-784") is None
+
+
+def test_chapter_costs_name_what_bounds_each_run_and_bound_the_warm_rebuild(benchmarks):
+    def run(chapters: dict[str, tuple[float, float]], profile: str = "full") -> dict:
+        return {"label": "x", "commit": "abc", "profile": profile, "machine": {"cpu": "EPYC"},
+                "chapters": {f"book/{name}.ipynb": {"seconds": s, "tflop": s / 100, "floor_seconds": f}
+                             for name, (s, f) in chapters.items()}}
+
+    short = {"circles@short": (100.0, 1.0), "transients@short": (140.0, 100.0), "depth@short": (50.0, 40.0)}
+    benchmarks("chapter_costs", {"runs": [run(short), run({"robustness@short": (200.0, 100.0)}),
+                                          run({"robustness@short": (999.0, 1.0)}, profile="quick")]})
+    costs = recorded.chapter_costs()
+    by = costs.set_index("chapter")
+    assert sorted(by.index) == ["circles@short", "depth@short", "robustness@short", "transients@short"]
+    assert by.loc["circles@short", "bound by"].startswith("overhead")
+    assert by.loc["transients@short", "bound by"] == "within 1.5x of the floor"
+    assert by.loc["robustness@short", "bound by"] == "above 1.5x of the floor"
+    assert by.loc["robustness@short", "time / floor"] == pytest.approx(2.0)
+    # the four study chapters of one regime, times the three regimes
+    assert recorded.study_floor_minutes(costs) == ("short", pytest.approx(3 * (1 + 100 + 40 + 100) / 60))
+    assert recorded.study_floor_minutes(costs.query("chapter != 'robustness@short'")) is None
