@@ -633,3 +633,18 @@ def study_floor_minutes(costs: pd.DataFrame) -> tuple[str, float] | None:
         if all(name in latest.index for name in names):
             return regime, float(latest[names].sum()) * len(REGIMES) / 60
     return None
+
+
+# --------------------------------------------------------------------------- regime study
+
+
+def regime_study(profile: str = "full") -> list[dict] | None:
+    """The study chapters' verdicts recorded by ``benchmarks/regime_study.py`` in
+    ``profile``: one entry per regime and chapter, with its ``commit``, ``date``, ``cpu``
+    and ``verdicts`` (rows with the claim ``id``, ``verdict``, ``measured verdict``,
+    ``ours`` and ``seeds``), in the order recorded; ``None`` where the file is not here.
+    :func:`resdyn_utils.scorecard.recorded_regime_view` shows them as a table."""
+    bench = results.load_benchmark("regime_study")
+    if bench is None:
+        return None
+    return [e for e in bench["entries"] if e["profile"] == profile]

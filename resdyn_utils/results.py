@@ -136,7 +136,7 @@ def certified_results(chapter: str, profile: str) -> dict:
 
 BENCHMARKS = ("recipe_search", "recipe_budget", "circles_recipe", "longer_training", "precision", "throughput",
               "throughput_b256", "throughput_avx2", "throughput_avx2_b256", "throughput_gpu", "quick_gpu",
-              "integrity", "bf16_eval", "chapter_costs")
+              "integrity", "bf16_eval", "chapter_costs", "regime_study")
 
 
 def benchmark_path(name: str) -> Path:

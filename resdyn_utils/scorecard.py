@@ -172,17 +172,42 @@ def regime_view(profile: str, chapters: tuple[str, ...],
     build) and whether the verdicts agree, word for word (a verdict mixed over seeds in
     one regime and clean in another differs): :data:`HOLDS_ACROSS`, :data:`DIFFERS`, or
     :data:`INCOMPLETE` where a regime was not run."""
-    by_regime = regime_verdicts(profile, chapters, current)
+    return _across(regime_verdicts(profile, chapters, current), chapters)
+
+
+def _across(by_regime: dict[str, dict[str, dict]], chapters: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of :func:`regime_view` from regime -> claim id -> verdict row."""
     rows = []
     for claim in CLAIMS:
         if claim.chapter not in chapters or claim.untestable:
             continue
-        found = {r: by_regime[r].get(claim.id) for r in REGIMES}
+        found = {r: by_regime.get(r, {}).get(claim.id) for r in REGIMES}
         words = {r: row.get("measured verdict", row["verdict"]) if row else "not run" for r, row in found.items()}
         agreement = INCOMPLETE if None in found.values() else (
             HOLDS_ACROSS if len(set(words.values())) == 1 else DIFFERS)
         rows.append({"id": claim.id, "claim": claim.item, "kind": claim.kind, **words, "across regimes": agreement})
     return pd.DataFrame(rows)
+
+
+def recorded_regime_view(profile: str, chapters: tuple[str, ...]) -> pd.DataFrame | None:
+    """:func:`regime_view` of the runs recorded by ``benchmarks/regime_study.py``
+    (earlier builds, one regime at a time), with a last row ``measured at`` giving the
+    commits that measured each regime; ``None`` where the record is not here."""
+    from .recorded import regime_study
+
+    entries = regime_study(profile)
+    if entries is None:
+        return None
+    by_regime: dict[str, dict[str, dict]] = {}
+    commits: dict[str, set[str]] = {}
+    for e in entries:
+        if e["chapter"] in chapters:
+            by_regime.setdefault(e["regime"], {}).update({row["id"]: row for row in e["verdicts"]})
+            commits.setdefault(e["regime"], set()).add(f"{e['commit']} ({e['date'][:10]})")
+    view = _across(by_regime, chapters)
+    at = {"id": "", "claim": "measured at", "kind": "",
+          **{r: ", ".join(sorted(commits.get(r, {"not recorded"}))) for r in REGIMES}, "across regimes": ""}
+    return pd.concat([view, pd.DataFrame([at])], ignore_index=True)
 
 
 def regime_sentence(view: pd.DataFrame) -> str:

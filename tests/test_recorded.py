@@ -51,7 +51,7 @@ def test_every_loader_and_view_is_none_where_its_file_is_missing(benchmarks):
                    lambda: recorded.recipe_stage_common("final"), recorded.step_rates, recorded.recipe_best, recorded.recipe_swap, recorded.longer_training,
                    recorded.longer_curves, recorded.longer_by_net, recorded.throughput,
                    recorded.precision, recorded.precision_by_seed, recorded.precision_effect,
-                   recorded.precision_minutes, recorded.integrity, recorded.bf16_eval):
+                   recorded.precision_minutes, recorded.integrity, recorded.bf16_eval, recorded.regime_study):
         assert loader() is None, loader
     assert recorded.searched_recipes() == set()
     assert list(recorded.attempts({"seed 0": 2.0})["from"]) == [recorded.THIS_BUILD]
@@ -68,7 +68,8 @@ def test_a_recorded_table_says_so_in_its_caption(benchmarks):
         recorded.caption("speed", "x")
     assert set(BENCHMARKS) == {"recipe_search", "recipe_budget", "circles_recipe", "longer_training", "throughput",
                                "throughput_b256", "throughput_avx2", "throughput_avx2_b256", "throughput_gpu",
-                               "quick_gpu", "precision", "integrity", "bf16_eval", "chapter_costs"}  # each has a loader
+                               "quick_gpu", "precision", "integrity", "bf16_eval", "chapter_costs",
+                               "regime_study"}  # each has a loader
     assert recorded.source("throughput_avx2_b256") == "recorded: benchmarks/throughput.py"
     note = recorded.table(None, "throughput_b256", "Steps").data
     assert "run benchmarks/throughput.py --batch 256 --out benchmarks/throughput_b256.json" in note

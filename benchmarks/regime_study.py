@@ -1,0 +1,83 @@
+"""The regime study's verdicts, recorded from a build of the book.
+
+    .venv/bin/python benchmarks/regime_study.py [--build _build]
+
+Copies the verdict rows of every study chapter (``resdyn_utils.catalogue.STUDY_CHAPTERS``)
+that the book runner certified in ``<build>/results``, in each training regime, into
+benchmarks/regime_study.json, with the profile, the commit, the date and the CPU of the
+build. One entry per (profile, regime, chapter): a chapter recorded again replaces its
+entry, the others stay. The full regime study needs more models than one session of the
+2-core reference machine trains (the README); this record lets runs of one regime at a
+time, on different days or machines, sit side by side in the scorecard chapter, each
+under the commit that measured it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+from resdyn_utils.catalogue import STUDY_CHAPTERS
+from resdyn_utils.integrity import read_json, write_json
+from resdyn_utils.paths import BUILD_DIR_ENV
+from resdyn_utils.profiles import REGIMES
+from resdyn_utils.results import StaleResultsError, certified_results, regime_key
+
+OUT = Path(__file__).with_suffix(".json")
+#: The fields of a verdict row that the record keeps.
+FIELDS = ("id", "verdict", "measured verdict", "ours", "seeds")
+
+
+def certified_runs(chapters: tuple[str, ...] = STUDY_CHAPTERS) -> list[tuple[str, str, dict]]:
+    """(regime, chapter, certified results) of every study chapter run that the book
+    runner certified in the current build directory, in any profile."""
+    runs = []
+    for regime in REGIMES:
+        for chapter in chapters:
+            for profile in ("full", "quick"):
+                try:
+                    results = certified_results(regime_key(chapter, regime), profile)
+                except (FileNotFoundError, StaleResultsError):
+                    continue
+                runs.append((regime, chapter, results))
+    return runs
+
+
+def record(runs: list[tuple[str, str, dict]], extra: dict, root: Path = Path(".")) -> list[dict]:
+    """Store the verdict rows of ``runs`` (from :func:`certified_runs`), one entry per
+    (profile, regime, chapter), with the commit of ``root``, the date and ``extra``; an
+    entry recorded again is replaced, the others are kept. Returns the new entries."""
+    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    new = [{"profile": results["profile"], "regime": regime, "chapter": chapter, "commit": commit, "date": date,
+            **extra, "verdicts": [{k: row.get(k) for k in FIELDS}
+                                  for row in results["values"].get("verdicts", []) if row.get("id")]}
+           for regime, chapter, results in runs]
+    keys = {(e["profile"], e["regime"], e["chapter"]) for e in new}
+    entries = read_json(OUT, fix="restore it with git")["entries"] if OUT.exists() else []
+    kept = [e for e in entries if (e["profile"], e["regime"], e["chapter"]) not in keys]
+    write_json(OUT, {"entries": kept + new})
+    for e in new:
+        print(f"{e['profile']} {e['regime']} {e['chapter']}: {len(e['verdicts'])} verdicts at {commit}")
+    return new
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build", type=Path, default=Path("_build"))
+    args = parser.parse_args(argv)
+    os.environ[BUILD_DIR_ENV] = str(args.build.resolve())
+    runs = certified_runs()
+    if not runs:
+        raise SystemExit(f"no certified study chapter in {args.build}/results: build the book first "
+                         "(python -m resdyn_utils.book --profile full --regime R --only transients robustness)")
+    build = read_json(args.build / "results" / "build.json", fix="build the book first")
+    record(runs, {"cpu": build["environment"]["cpu"]})
+
+
+if __name__ == "__main__":
+    main()

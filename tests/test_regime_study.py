@@ -1,0 +1,78 @@
+"""benchmarks/regime_study.py records certified study-chapter verdicts per regime, and the
+scorecard shows the record regime by regime, under the commit that measured each."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from resdyn_utils import scorecard
+from resdyn_utils.integrity import read_json
+from resdyn_utils.profiles import get_profile
+from resdyn_utils.results import certify, regime_key, save
+
+ROOT = Path(__file__).resolve().parents[1]
+IDS = [c.id for c in scorecard.CLAIMS if c.chapter == "transients" and not c.untestable][:2]
+
+
+@pytest.fixture
+def regime_study(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("regime_study", ROOT / "benchmarks" / "regime_study.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (tmp_path / "repo" / "benchmarks").mkdir(parents=True)
+    monkeypatch.setattr(module, "OUT", tmp_path / "repo" / "benchmarks" / "regime_study.json")
+    return module
+
+
+def run(regime: str, words: list[str], chapter: str = "transients", profile: str = "full") -> None:
+    """A certified run of ``chapter`` in ``regime`` that grades IDS with ``words``."""
+    rows = [{"id": i, "claim": i, "verdict": w, "measured verdict": w, "ours": f"{w}!", "seeds": 3}
+            for i, w in zip(IDS, words)]
+    save(chapter, get_profile(profile, regime), verdicts=rows + [{"claim": "no id", "verdict": "x"}])
+    certify(regime_key(chapter, regime), profile)
+
+
+def test_runs_of_one_regime_at_a_time_accumulate_and_a_rerun_replaces_its_entry(regime_study, monkeypatch,
+                                                                                  tmp_path):
+    run("short", ["reproduced", "not reproduced"])
+    regime_study.record(regime_study.certified_runs(), {"cpu": "A"}, ROOT)
+    # the next session's build holds only the validated regime's run
+    monkeypatch.setenv("RESDYN_BUILD_DIR", str(tmp_path / "next"))
+    assert regime_study.certified_runs() == []
+    run("validated", ["reproduced", "partly reproduced"])
+    regime_study.record(regime_study.certified_runs(), {"cpu": "B"}, ROOT)
+    entries = read_json(regime_study.OUT, fix="")["entries"]
+    assert [(e["profile"], e["regime"], e["cpu"]) for e in entries] == [("full", "short", "A"),
+                                                                        ("full", "validated", "B")]
+    assert [r["id"] for r in entries[0]["verdicts"]] == IDS  # rows without a claim id are left out
+    assert entries[0]["verdicts"][1] == {"id": IDS[1], "verdict": "not reproduced",
+                                         "measured verdict": "not reproduced", "ours": "not reproduced!",
+                                         "seeds": 3}
+    run("short", ["reproduced", "partly reproduced"])  # the short regime measured again
+    regime_study.record([r for r in regime_study.certified_runs() if r[0] == "short"], {"cpu": "B"}, ROOT)
+    entries = read_json(regime_study.OUT, fix="")["entries"]
+    assert [(e["regime"], e["cpu"]) for e in entries] == [("validated", "B"), ("short", "B")]
+
+
+def test_the_recorded_view_grades_agreement_and_names_the_commits(regime_study, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path / "repo")  # the loaders read ./benchmarks outside a repository
+    assert scorecard.recorded_regime_view("full", ("transients",)) is None
+    run("validated", ["reproduced", "partly reproduced"])
+    run("short", ["reproduced", "not reproduced"])
+    regime_study.record(regime_study.certified_runs(), {"cpu": "A"}, ROOT)
+    view = scorecard.recorded_regime_view("full", ("transients",))
+    at = view.iloc[-1]
+    assert at["claim"] == "measured at" and at["torch-init"] == "not recorded"
+    assert at["validated"] == at["short"] and len(at["short"].split(" ")[0]) >= 7  # the commit
+    rows = view.iloc[:-1].set_index("id")
+    assert rows.loc[IDS[0], "across regimes"] == scorecard.INCOMPLETE  # torch-init not recorded
+    assert rows.loc[IDS[1], "short"] == "not reproduced" and rows.loc[IDS[1], "validated"] == "partly reproduced"
+    run("torch-init", ["reproduced", "not reproduced"])
+    regime_study.record(regime_study.certified_runs(), {"cpu": "A"}, ROOT)
+    rows = scorecard.recorded_regime_view("full", ("transients",)).iloc[:-1].set_index("id")
+    assert rows.loc[IDS[0], "across regimes"] == scorecard.HOLDS_ACROSS
+    assert rows.loc[IDS[1], "across regimes"] == scorecard.DIFFERS
+    assert scorecard.recorded_regime_view("quick", ("transients",)).iloc[-1]["short"] == "not recorded"
