@@ -12,11 +12,10 @@ before and after a change sit side by side. A label recorded again is replaced.
 from __future__ import annotations
 
 import argparse
-import subprocess
-from datetime import datetime, timezone
 from pathlib import Path
 
 from resdyn_utils.integrity import read_json, write_json
+from resdyn_utils.results import stamp
 
 OUT = Path(__file__).with_suffix(".json")
 
@@ -25,10 +24,7 @@ def record(label: str, chapters: dict[str, dict], extra: dict, root: Path = Path
     """Store one build's per-chapter ``seconds``, ``tflop`` and ``floor_seconds`` (with a
     ``total``) under ``label``, with the commit of ``root``, the date and ``extra``; a
     label recorded again is replaced."""
-    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    entry = {"label": label, "commit": commit, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-             **extra,
+    entry = {"label": label, **stamp(root), **extra,
              "chapters": {name: {k: c[k] for k in ("seconds", "tflop", "floor_seconds")}
                           for name, c in chapters.items()}}
     runs = read_json(OUT, fix="restore it with git")["runs"] if OUT.exists() else []

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-from datetime import datetime, timezone
+import sys
 from pathlib import Path
 
 from resdyn_utils.catalogue import STUDY_CHAPTERS
 from resdyn_utils.integrity import read_json, write_json
 from resdyn_utils.paths import BUILD_DIR_ENV
 from resdyn_utils.profiles import REGIMES
-from resdyn_utils.results import StaleResultsError, certified_results, regime_key
+from resdyn_utils.results import StaleResultsError, certified_profile, certified_results, regime_key, stamp
 
 OUT = Path(__file__).with_suffix(".json")
 #: The fields of a verdict row that the record keeps.
@@ -33,16 +32,19 @@ FIELDS = ("id", "verdict", "measured verdict", "ours", "seeds")
 
 def certified_runs(chapters: tuple[str, ...] = STUDY_CHAPTERS) -> list[tuple[str, str, dict]]:
     """(regime, chapter, certified results) of every study chapter run that the book
-    runner certified in the current build directory, in any profile."""
+    runner certified in the current build directory, in the profile it was certified in.
+    A certified file that fails verification is named on stderr and left out."""
     runs = []
     for regime in REGIMES:
         for chapter in chapters:
-            for profile in ("full", "quick"):
-                try:
-                    results = certified_results(regime_key(chapter, regime), profile)
-                except (FileNotFoundError, StaleResultsError):
-                    continue
-                runs.append((regime, chapter, results))
+            key = regime_key(chapter, regime)
+            profile = certified_profile(key)
+            if profile is None:
+                continue
+            try:
+                runs.append((regime, chapter, certified_results(key, profile)))
+            except (FileNotFoundError, StaleResultsError) as error:
+                print(f"not recorded: {error}", file=sys.stderr)
     return runs
 
 
@@ -50,19 +52,17 @@ def record(runs: list[tuple[str, str, dict]], extra: dict, root: Path = Path("."
     """Store the verdict rows of ``runs`` (from :func:`certified_runs`), one entry per
     (profile, regime, chapter), with the commit of ``root``, the date and ``extra``; an
     entry recorded again is replaced, the others are kept. Returns the new entries."""
-    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    new = [{"profile": results["profile"], "regime": regime, "chapter": chapter, "commit": commit, "date": date,
-            **extra, "verdicts": [{k: row.get(k) for k in FIELDS}
-                                  for row in results["values"].get("verdicts", []) if row.get("id")]}
+    stamped = stamp(root)
+    new = [{"profile": results["profile"], "regime": regime, "chapter": chapter, **stamped, **extra,
+            "verdicts": [{k: row.get(k) for k in FIELDS}
+                         for row in results["values"].get("verdicts", []) if row.get("id")]}
            for regime, chapter, results in runs]
     keys = {(e["profile"], e["regime"], e["chapter"]) for e in new}
     entries = read_json(OUT, fix="restore it with git")["entries"] if OUT.exists() else []
     kept = [e for e in entries if (e["profile"], e["regime"], e["chapter"]) not in keys]
     write_json(OUT, {"entries": kept + new})
     for e in new:
-        print(f"{e['profile']} {e['regime']} {e['chapter']}: {len(e['verdicts'])} verdicts at {commit}")
+        print(f"{e['profile']} {e['regime']} {e['chapter']}: {len(e['verdicts'])} verdicts at {stamped['commit']}")
     return new
 
 

@@ -13,6 +13,8 @@ of another profile, or one left by a run of a chapter that failed later, never f
 
 from __future__ import annotations
 
+import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +102,12 @@ def uncertify(chapter: str) -> None:
     results_path(chapter).unlink(missing_ok=True)
 
 
+def certified_profile(chapter: str) -> str | None:
+    """The profile in which the book runner last certified ``chapter``, or None."""
+    certificate = _certificates().get(chapter)
+    return certificate["profile"] if certificate else None
+
+
 def certify(chapter: str, profile: str) -> None:
     """After a chapter ran without error in ``profile``: record its results file's sha256."""
     path = results_path(chapter)
@@ -146,6 +154,16 @@ def benchmark_path(name: str) -> Path:
     if name not in BENCHMARKS:
         raise ValueError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
     return (repo_root() or Path.cwd()) / "benchmarks" / f"{name}.json"
+
+
+def stamp(root: Path) -> dict[str, str]:
+    """The ``commit`` (short hash of HEAD of the checkout at ``root``) and the UTC ``date``
+    that a benchmark record is stamped with. Raises naming the fix outside a git checkout."""
+    git = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if git.returncode != 0:
+        raise RuntimeError(f"{root} is not a git checkout ({git.stderr.strip()}): a benchmark record names the "
+                           "commit that measured it, so run the benchmark in a clone of the repository")
+    return {"commit": git.stdout.strip(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
 
 def load_benchmark(name: str) -> dict | None:

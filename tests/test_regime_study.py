@@ -4,6 +4,7 @@ scorecard shows the record regime by regime, under the commit that measured each
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from resdyn_utils import scorecard
 from resdyn_utils.integrity import read_json
 from resdyn_utils.profiles import get_profile
-from resdyn_utils.results import certify, regime_key, save
+from resdyn_utils.results import certify, regime_key, results_path, save, stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 IDS = [c.id for c in scorecard.CLAIMS if c.chapter == "transients" and not c.untestable][:2]
@@ -76,3 +77,21 @@ def test_the_recorded_view_grades_agreement_and_names_the_commits(regime_study, 
     assert rows.loc[IDS[0], "across regimes"] == scorecard.HOLDS_ACROSS
     assert rows.loc[IDS[1], "across regimes"] == scorecard.DIFFERS
     assert scorecard.recorded_regime_view("quick", ("transients",)).iloc[-1]["short"] == "not recorded"
+
+
+def test_each_run_is_read_in_its_certified_profile_and_a_tampered_one_is_named(regime_study, capsys):
+    run("short", ["reproduced", "not reproduced"], profile="quick")
+    run("validated", ["reproduced", "partly reproduced"])
+    results_file = results_path(regime_key("transients", "validated"))
+    results_file.write_bytes(results_file.read_bytes().replace(b"partly", b"fully"))
+    runs = regime_study.certified_runs()
+    assert [(regime, results["profile"]) for regime, _, results in runs] == [("short", "quick")]
+    assert "'transients' changed after its run was certified" in capsys.readouterr().err  # said so
+
+
+def test_a_record_is_stamped_with_the_checkout_that_measured_it(tmp_path):
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    assert stamp(ROOT)["commit"] == head and stamp(ROOT)["date"].endswith(" UTC")
+    with pytest.raises(RuntimeError, match="not a git checkout"):
+        stamp(tmp_path)
