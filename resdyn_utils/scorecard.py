@@ -170,8 +170,9 @@ def regime_view(profile: str, chapters: tuple[str, ...],
     """The "holds across regimes" view: one row per graded claim of ``chapters``, the
     verdict its rule gives in each training regime (the measured verdict, also in a quick
     build) and whether the verdicts agree, word for word (a verdict mixed over seeds in
-    one regime and clean in another differs): :data:`HOLDS_ACROSS`, :data:`DIFFERS`, or
-    :data:`INCOMPLETE` where a regime was not run."""
+    one regime and clean in another differs): :data:`HOLDS_ACROSS`, :data:`DIFFERS` as soon
+    as two regimes that were run disagree (a third cannot undo that), or :data:`INCOMPLETE`
+    where those that were run agree and a regime was not run."""
     return _across(regime_verdicts(profile, chapters, current), chapters)
 
 
@@ -183,8 +184,8 @@ def _across(by_regime: dict[str, dict[str, dict]], chapters: tuple[str, ...]) ->
             continue
         found = {r: by_regime.get(r, {}).get(claim.id) for r in REGIMES}
         words = {r: row.get("measured verdict", row["verdict"]) if row else "not run" for r, row in found.items()}
-        agreement = INCOMPLETE if None in found.values() else (
-            HOLDS_ACROSS if len(set(words.values())) == 1 else DIFFERS)
+        run = {words[r] for r, row in found.items() if row}
+        agreement = DIFFERS if len(run) > 1 else INCOMPLETE if None in found.values() else HOLDS_ACROSS
         rows.append({"id": claim.id, "claim": claim.item, "kind": claim.kind, **words, "across regimes": agreement})
     return pd.DataFrame(rows)
 
@@ -219,9 +220,11 @@ def regime_sentence(view: pd.DataFrame) -> str:
     text = (f"{counts.get(HOLDS_ACROSS, 0)} of {len(view)} verdicts are the same in all {len(REGIMES)} "
             f"training regimes")
     if differs:
-        text += f"; {len(differs)} change with the regime ({', '.join(differs)})"
+        verb = "changes" if len(differs) == 1 else "change"
+        text += f"; {len(differs)} {verb} with the regime ({', '.join(differs)})"
     if counts.get(INCOMPLETE, 0):
-        text += f"; {counts[INCOMPLETE]} lack a regime that was not run"
+        n = counts[INCOMPLETE]
+        text += f"; {n} {'agrees' if n == 1 else 'agree'} in the regimes that were run but lack one that was not"
     return text + "."
 
 
