@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from resdyn_utils.catalogue import STUDY_CHAPTERS
-from resdyn_utils.integrity import read_json, write_json
+from resdyn_utils.integrity import content_digest, read_json, write_json
 from resdyn_utils.paths import BUILD_DIR_ENV
 from resdyn_utils.profiles import REGIMES
 from resdyn_utils.results import StaleResultsError, certified_profile, certified_results, regime_key, stamp
@@ -51,18 +51,29 @@ def certified_runs(chapters: tuple[str, ...] = STUDY_CHAPTERS) -> list[tuple[str
 def record(runs: list[tuple[str, str, dict]], extra: dict, root: Path = Path(".")) -> list[dict]:
     """Store the verdict rows of ``runs`` (from :func:`certified_runs`), one entry per
     (profile, regime, chapter), with the commit of ``root``, the date and ``extra``; an
-    entry recorded again is replaced, the others are kept. Returns the new entries."""
+    entry recorded again is replaced, the others are kept. A run already recorded (the
+    same results, by the sha256 of their content) keeps its entry and the commit that recorded it
+    first, so recording a later build never restamps an earlier run. Returns the entries
+    written now."""
     stamped = stamp(root)
-    new = [{"profile": results["profile"], "regime": regime, "chapter": chapter, **stamped, **extra,
-            "verdicts": [{k: row.get(k) for k in FIELDS}
-                         for row in results["values"].get("verdicts", []) if row.get("id")]}
-           for regime, chapter, results in runs]
-    keys = {(e["profile"], e["regime"], e["chapter"]) for e in new}
     entries = read_json(OUT, fix="restore it with git")["entries"] if OUT.exists() else []
-    kept = [e for e in entries if (e["profile"], e["regime"], e["chapter"]) not in keys]
-    write_json(OUT, {"entries": kept + new})
+    before = {(e["profile"], e["regime"], e["chapter"]): e for e in entries}
+    new, unchanged = [], []
+    for regime, chapter, results in runs:
+        key, digest = (results["profile"], regime, chapter), content_digest(results)
+        if key in before and before[key].get("results sha256") == digest:
+            unchanged.append(before[key])
+            continue
+        new.append({"profile": results["profile"], "regime": regime, "chapter": chapter, **stamped, **extra,
+                    "results sha256": digest,
+                    "verdicts": [{k: row.get(k) for k in FIELDS}
+                                 for row in results["values"].get("verdicts", []) if row.get("id")]})
+    keys = {(e["profile"], e["regime"], e["chapter"]) for e in new}
+    write_json(OUT, {"entries": [e for e in entries if (e["profile"], e["regime"], e["chapter"]) not in keys] + new})
     for e in new:
         print(f"{e['profile']} {e['regime']} {e['chapter']}: {len(e['verdicts'])} verdicts at {stamped['commit']}")
+    for e in unchanged:
+        print(f"{e['profile']} {e['regime']} {e['chapter']}: unchanged since {e['commit']}")
     return new
 
 

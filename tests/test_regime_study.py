@@ -99,3 +99,16 @@ def test_a_record_is_stamped_with_the_checkout_that_measured_it(tmp_path):
     assert stamp(ROOT)["commit"] == head and stamp(ROOT)["date"].endswith(" UTC")
     with pytest.raises(RuntimeError, match="not a git checkout"):
         stamp(tmp_path)
+
+
+def test_recording_a_later_build_keeps_the_commit_that_recorded_an_unchanged_run(regime_study, monkeypatch):
+    run("validated", ["reproduced", "partly reproduced"])
+    monkeypatch.setattr(regime_study, "stamp", lambda root: {"commit": "aaaaaaa", "date": "d1"})
+    regime_study.record(regime_study.certified_runs(), {"cpu": "A"}, ROOT)
+    monkeypatch.setattr(regime_study, "stamp", lambda root: {"commit": "bbbbbbb", "date": "d2"})
+    assert regime_study.record(regime_study.certified_runs(), {"cpu": "A"}, ROOT) == []  # the same run
+    assert [e["commit"] for e in read_json(regime_study.OUT, fix="")["entries"]] == ["aaaaaaa"]
+    run("validated", ["reproduced", "not reproduced"])  # run again: new results, the new commit
+    regime_study.record(regime_study.certified_runs(), {"cpu": "A"}, ROOT)
+    entries = read_json(regime_study.OUT, fix="")["entries"]
+    assert [(e["commit"], e["verdicts"][1]["verdict"]) for e in entries] == [("bbbbbbb", "not reproduced")]
