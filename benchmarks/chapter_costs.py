@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from resdyn_utils import book
 from resdyn_utils.integrity import read_json, write_json
 from resdyn_utils.results import stamp
 
@@ -38,11 +39,22 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--label", required=True, help="e.g. before, after")
     parser.add_argument("--build", type=Path, default=Path("_build"))
+    parser.add_argument("--only", nargs="+", metavar="CHAPTER",
+                        help="record only these runs (e.g. robustness transients@short): a partial build's "
+                             "build.json also keeps the earlier runs of the other chapters")
     args = parser.parse_args(argv)
     build = read_json(args.build / "results" / "build.json", fix="build the book first")
     if "chapters" not in build:
         raise SystemExit("this build.json has no per-chapter ledger: build the book with the current runner")
-    record(args.label, build["chapters"], {
+    chapters = build["chapters"]
+    if args.only:
+        runs = {name: c for name, c in chapters.items() if name != "total"}
+        names = {Path(name).name.replace(".ipynb", ""): name for name in runs}  # book/x.ipynb@r -> x@r
+        unknown = [n for n in args.only if n not in names]
+        if unknown:
+            raise SystemExit(f"no run {', '.join(unknown)} in this build.json; it holds {', '.join(sorted(names))}")
+        chapters = book.chapter_costs({names[n]: runs[names[n]] for n in args.only}, build["gemm_peak_gflops"])
+    record(args.label, chapters, {
         "profile": build["profile"], "gemm_peak_gflops": build["gemm_peak_gflops"],
         "machine": {k: build["environment"][k] for k in ("cpu", "cpu_count", "gpu")}})
 

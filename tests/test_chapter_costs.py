@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from resdyn_utils import book
 from resdyn_utils.integrity import read_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,3 +37,20 @@ def test_a_label_recorded_again_replaces_its_entry_and_keeps_the_others(chapter_
     assert before["chapters"]["book/theory.ipynb"] == {"seconds": 25.0, "tflop": 2.0, "floor_seconds": 10.0}
     assert before["cold"] is True and before["profile"] == "full"
     assert len(before["commit"]) >= 7  # the checkout that was built
+
+
+def test_only_the_named_runs_of_a_partial_build_are_recorded_with_their_own_total(chapter_costs, tmp_path):
+    from resdyn_utils.integrity import write_json
+
+    run = {"seconds": 30.0, "flops": {"fp32": 2e12}}
+    runs = {"book/robustness.ipynb": run, "book/transients.ipynb@short": {**run, "seconds": 50.0},
+            "book/scorecard.ipynb": {"seconds": 10.0, "flops": {}}}
+    build = {"profile": "full", "chapters": book.chapter_costs(runs, {"fp32": 100.0}),
+             "gemm_peak_gflops": {"fp32": 100.0}, "environment": {"cpu": "X", "cpu_count": 2, "gpu": "none"}}
+    write_json(tmp_path / "results" / "build.json", build)
+    chapter_costs.main(["--label", "part", "--build", str(tmp_path), "--only", "transients@short", "robustness"])
+    (entry,) = read_json(chapter_costs.OUT, fix="")["runs"]
+    assert sorted(entry["chapters"]) == ["book/robustness.ipynb", "book/transients.ipynb@short", "total"]
+    assert entry["chapters"]["total"] == {"seconds": 80.0, "tflop": 4.0, "floor_seconds": 40.0}
+    with pytest.raises(SystemExit, match="no run depth"):
+        chapter_costs.main(["--label", "x", "--build", str(tmp_path), "--only", "depth"])
