@@ -48,6 +48,11 @@ def certified_runs(chapters: tuple[str, ...] = STUDY_CHAPTERS) -> list[tuple[str
     return runs
 
 
+def _key(entry: dict) -> tuple[str, str, str]:
+    """What one entry of the record stands for: (profile, regime, chapter)."""
+    return entry["profile"], entry["regime"], entry["chapter"]
+
+
 def record(runs: list[tuple[str, str, dict]], extra: dict, root: Path = Path(".")) -> list[dict]:
     """Store the verdict rows of ``runs`` (from :func:`certified_runs`), one entry per
     (profile, regime, chapter), with the commit of ``root``, the date and ``extra``; an
@@ -57,7 +62,7 @@ def record(runs: list[tuple[str, str, dict]], extra: dict, root: Path = Path("."
     written now."""
     stamped = stamp(root)
     entries = read_json(OUT, fix="restore it with git")["entries"] if OUT.exists() else []
-    before = {(e["profile"], e["regime"], e["chapter"]): e for e in entries}
+    before = {_key(e): e for e in entries}
     new, unchanged = [], []
     for regime, chapter, results in runs:
         key, digest = (results["profile"], regime, chapter), content_digest(results)
@@ -68,8 +73,8 @@ def record(runs: list[tuple[str, str, dict]], extra: dict, root: Path = Path("."
                     "results sha256": digest,
                     "verdicts": [{k: row.get(k) for k in FIELDS}
                                  for row in results["values"].get("verdicts", []) if row.get("id")]})
-    keys = {(e["profile"], e["regime"], e["chapter"]) for e in new}
-    write_json(OUT, {"entries": [e for e in entries if (e["profile"], e["regime"], e["chapter"]) not in keys] + new})
+    keys = {_key(e) for e in new}
+    write_json(OUT, {"entries": [e for e in entries if _key(e) not in keys] + new})
     for e in new:
         print(f"{e['profile']} {e['regime']} {e['chapter']}: {len(e['verdicts'])} verdicts at {stamped['commit']}")
     for e in unchanged:
