@@ -30,7 +30,7 @@ from .experiments import mnist_precision, precision_reason
 from .ledger import LEDGER_ENV, floor_seconds, measure_peaks
 from .paths import BUILD_DIR_ENV, COLAB_URL_ENV
 from .profiles import PROFILES, REGIMES, get_profile
-from .results import certify, regime_key, uncertify
+from .results import certify, regime_key, run_stamp, uncertify
 from .training import cpu_model, default_device, native_bf16
 
 CELL_TIMEOUT_S = 3 * 3600  # a stalled cell fails the run instead of hanging it
@@ -351,8 +351,9 @@ def run_in_regime(root: Path, rel: str, profile: str, regime: str, ledger_dir: P
     target = root / "_build" / REGIME_RUNS / regime / rel
     print(f"[{profile}] {rel} in the {regime} regime ...", flush=True)
     uncertify(key)
+    ran_at = run_stamp(root)
     run = execute_costed(root / rel, target, profile, target.parent, key, ledger_dir, regime=regime)
-    certify(key, profile)
+    certify(key, profile, ran_at)
     print(f"[{profile}] {rel} in the {regime} regime: {run['seconds']:.1f} s", flush=True)
     return run
 
@@ -393,9 +394,10 @@ def run_book(root: Path, profile: str, only: list[str] | None = None, html: bool
         print(f"[{profile}] {rel} ...", flush=True)
         uncertify(Path(rel).stem)  # a failure below leaves no results that pass for this run's
         os.environ[COLAB_URL_ENV] = chapter_colab_url(root, rel)  # the widgets' headless note links it
+        ran_at = run_stamp(root)
         runs[rel] = execute_costed(root / rel, target, profile, target.parent, Path(rel).stem, ledgers)
         tidy_executed(target, profile)
-        certify(Path(rel).stem, profile)
+        certify(Path(rel).stem, profile, ran_at)
         print(f"[{profile}] {rel}: {runs[rel]['seconds']:.1f} s", flush=True)
     from .recorded import floor_peaks
 

@@ -6,9 +6,10 @@ files; nothing in them is typed by hand. Each file carries the sha256 of its con
 (:mod:`resdyn_utils.integrity`), so a corrupt one raises instead of being read.
 
 The book runner *certifies* a chapter's results once the chapter has executed without
-error (:func:`certify`): ``certified.json`` records the profile and the sha256 of the
-file. The scorecard reads only certified results (:func:`certified_results`), so a file
-of another profile, or one left by a run of a chapter that failed later, never feeds it.
+error (:func:`certify`): ``certified.json`` records the profile, the sha256 of the
+file and the commit the chapter ran at (:func:`run_stamp`). The scorecard reads only
+certified results (:func:`certified_results`), so a file of another profile, or one left
+by a run of a chapter that failed later, never feeds it.
 """
 
 from __future__ import annotations
@@ -108,11 +109,21 @@ def certified_profile(chapter: str) -> str | None:
     return certificate["profile"] if certificate else None
 
 
-def certify(chapter: str, profile: str) -> None:
-    """After a chapter ran without error in ``profile``: record its results file's sha256."""
+def certified_stamp(chapter: str) -> dict | None:
+    """The ``{"commit", "date"}`` that the book runner's certificate of ``chapter`` holds:
+    the checkout the chapter ran at (:func:`run_stamp`); None for a chapter not
+    certified, or certified before certificates held it."""
+    certificate = _certificates().get(chapter)
+    return certificate.get("ran at") if certificate else None
+
+
+def certify(chapter: str, profile: str, ran_at: dict | None = None) -> None:
+    """After a chapter ran without error in ``profile``: record its results file's sha256
+    and ``ran_at``, the :func:`run_stamp` taken as it started."""
     path = results_path(chapter)
     chapters = _certificates()
-    chapters[chapter] = {"profile": profile, "sha256": sha256_of(path) if path.exists() else None}
+    chapters[chapter] = {"profile": profile, "sha256": sha256_of(path) if path.exists() else None,
+                         "ran at": ran_at}
     write_json(_certificates_path(), {"chapters": chapters})
 
 
@@ -164,6 +175,22 @@ def stamp(root: Path) -> dict[str, str]:
         raise RuntimeError(f"{root} is not a git checkout ({git.stderr.strip()}): a benchmark record names the "
                            "commit that measured it, so run the benchmark in a clone of the repository")
     return {"commit": git.stdout.strip(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def run_stamp(root: Path) -> dict[str, str | None]:
+    """What a run of a chapter is stamped with as it starts: the :func:`stamp` of the
+    checkout at ``root``, its commit marked ``+dirty`` where tracked files differ from
+    it (the run is of no commit); the commit is None outside a git checkout (a copy
+    without its history), where only the date is known."""
+    try:
+        stamped: dict[str, str | None] = dict(stamp(root))
+    except RuntimeError:
+        return {"commit": None, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    changed = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                             capture_output=True, text=True).stdout.strip()
+    if changed:
+        stamped["commit"] = f"{stamped['commit']}+dirty"
+    return stamped
 
 
 def load_benchmark(name: str) -> dict | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import yaml
 
 from resdyn_utils import book
 from resdyn_utils.profiles import PROFILES, get_profile
-from resdyn_utils.results import load_results, save
+from resdyn_utils.results import certified_stamp, load_results, save, stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -90,6 +91,20 @@ def test_a_build_in_one_regime_runs_only_that_regimes_study(tmp_path):
     assert (tmp_path / "_build" / "regimes" / "short" / "book" / "transients.ipynb").exists()
     assert not (tmp_path / "_build" / "regimes" / "torch-init").exists()
     assert book.main(["--profile", "full", "--regime", "long", "--root", str(tmp_path), "--no-html"]) == 1
+
+
+def test_a_chapter_is_certified_with_the_commit_it_ran_at(tmp_path):
+    """The certificate holds the checkout's commit as the chapter started, so a record
+    made after a later commit still names the commit that ran it."""
+    make_book(tmp_path, ["x = 1"])
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    for args in (["init", "-q"], ["add", "_toc.yml", "book"], ["commit", "-q", "-m", "book"]):
+        subprocess.run(git + args, check=True, capture_output=True)
+    ran_at = stamp(tmp_path)["commit"]
+    book.run_book(tmp_path, "full", html=False)
+    subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "later"], check=True, capture_output=True)
+    assert stamp(tmp_path)["commit"] != ran_at
+    assert certified_stamp("chapter")["commit"] == ran_at
 
 
 def test_the_staged_config_announces_the_profile(tmp_path):

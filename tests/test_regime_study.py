@@ -12,7 +12,7 @@ import pytest
 from resdyn_utils import scorecard
 from resdyn_utils.integrity import read_json
 from resdyn_utils.profiles import get_profile
-from resdyn_utils.results import certify, regime_key, results_path, save, stamp
+from resdyn_utils.results import certified_stamp, certify, regime_key, results_path, run_stamp, save, stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 IDS = [c.id for c in scorecard.CLAIMS if c.chapter == "transients" and not c.untestable][:2]
@@ -28,12 +28,14 @@ def regime_study(tmp_path, monkeypatch):
     return module
 
 
-def run(regime: str, words: list[str], chapter: str = "transients", profile: str = "full") -> None:
-    """A certified run of ``chapter`` in ``regime`` that grades IDS with ``words``."""
+def run(regime: str, words: list[str], chapter: str = "transients", profile: str = "full",
+        ran_at: dict | None = None) -> None:
+    """A certified run of ``chapter`` in ``regime`` that grades IDS with ``words``, at
+    ``ran_at`` (by default the commit and date of this checkout now)."""
     rows = [{"id": i, "claim": i, "verdict": w, "measured verdict": w, "ours": f"{w}!", "seeds": 3}
             for i, w in zip(IDS, words)]
     save(chapter, get_profile(profile, regime), verdicts=rows + [{"claim": "no id", "verdict": "x"}])
-    certify(regime_key(chapter, regime), profile)
+    certify(regime_key(chapter, regime), profile, ran_at or stamp(ROOT))
 
 
 def test_runs_of_one_regime_at_a_time_accumulate_and_a_rerun_replaces_its_entry(regime_study, monkeypatch,
@@ -89,7 +91,7 @@ def test_each_run_is_read_in_its_certified_profile_and_a_tampered_one_is_named(r
     results_file = results_path(regime_key("transients", "validated"))
     results_file.write_bytes(results_file.read_bytes().replace(b"partly", b"fully"))
     runs = regime_study.certified_runs()
-    assert [(regime, results["profile"]) for regime, _, results in runs] == [("short", "quick")]
+    assert [(regime, results["profile"]) for regime, _, results, _ in runs] == [("short", "quick")]
     assert "'transients' changed after its run was certified" in capsys.readouterr().err  # said so
 
 
@@ -101,14 +103,44 @@ def test_a_record_is_stamped_with_the_checkout_that_measured_it(tmp_path):
         stamp(tmp_path)
 
 
-def test_recording_a_later_build_keeps_the_commit_that_recorded_an_unchanged_run(regime_study, monkeypatch):
-    run("validated", ["reproduced", "partly reproduced"])
-    monkeypatch.setattr(regime_study, "stamp", lambda root: {"commit": "aaaaaaa", "date": "d1"})
+def test_a_run_is_stamped_with_the_commit_it_ran_at_not_the_one_it_is_recorded_at(regime_study, monkeypatch,
+                                                                                   capsys):
+    monkeypatch.setattr(regime_study, "stamp", lambda root: {"commit": "bbbbbbb", "date": "d2"})  # HEAD now
+    run("validated", ["reproduced", "partly reproduced"], ran_at={"commit": "aaaaaaa", "date": "d1"})
     regime_study.record(regime_study.certified_runs(), {"cpu": "A"}, ROOT)
-    monkeypatch.setattr(regime_study, "stamp", lambda root: {"commit": "bbbbbbb", "date": "d2"})
-    assert regime_study.record(regime_study.certified_runs(), {"cpu": "A"}, ROOT) == []  # the same run
-    assert [e["commit"] for e in read_json(regime_study.OUT, fix="")["entries"]] == ["aaaaaaa"]
-    run("validated", ["reproduced", "not reproduced"])  # run again: new results, the new commit
+    assert [(e["commit"], e["date"]) for e in read_json(regime_study.OUT, fix="")["entries"]] == [("aaaaaaa", "d1")]
+    assert regime_study.record(regime_study.certified_runs(), {"cpu": "A"}, ROOT) == []  # the same run: kept
+    run("validated", ["reproduced", "not reproduced"], ran_at={"commit": "ccccccc", "date": "d3"})  # run again
     regime_study.record(regime_study.certified_runs(), {"cpu": "A"}, ROOT)
     entries = read_json(regime_study.OUT, fix="")["entries"]
-    assert [(e["commit"], e["verdicts"][1]["verdict"]) for e in entries] == [("bbbbbbb", "not reproduced")]
+    assert [(e["commit"], e["verdicts"][1]["verdict"]) for e in entries] == [("ccccccc", "not reproduced")]
+    assert capsys.readouterr().err == ""
+    # a certificate from before certificates held the commit: HEAD, and stderr says so
+    save("transients", get_profile("full", "short"), verdicts=[])
+    certify(regime_key("transients", "short"), "full")
+    assert certified_stamp(regime_key("transients", "short")) is None
+    regime_study.record(regime_study.certified_runs(), {"cpu": "A"}, ROOT)
+    entries = {e["regime"]: e for e in read_json(regime_study.OUT, fix="")["entries"]}
+    assert entries["short"]["commit"] == "bbbbbbb" and entries["validated"]["commit"] == "ccccccc"
+    assert "names no commit it ran at; stamped with HEAD bbbbbbb" in capsys.readouterr().err
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args], check=True,
+                   capture_output=True)
+
+
+def test_the_stamp_of_a_run_marks_uncommitted_changes_and_knows_no_commit_outside_a_checkout(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "a.py").write_text("x = 1\n")
+    _git(repo, "add", "a.py")
+    _git(repo, "commit", "-q", "-m", "a")
+    head = stamp(repo)["commit"]
+    (repo / "untracked.json").write_text("{}")  # not part of any commit: not a change to one
+    assert run_stamp(repo)["commit"] == head
+    (repo / "a.py").write_text("x = 2\n")
+    assert run_stamp(repo)["commit"] == f"{head}+dirty"
+    outside = run_stamp(tmp_path / "copy")
+    assert outside["commit"] is None and outside["date"].endswith(" UTC")
