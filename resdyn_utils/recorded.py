@@ -635,6 +635,75 @@ def study_floor_minutes(costs: pd.DataFrame) -> tuple[str, float] | None:
     return None
 
 
+# --------------------------------------------------------------------------- model costs
+
+
+def model_costs(profile: str = "full") -> pd.DataFrame | None:
+    """Every MNIST model recorded by ``benchmarks/model_costs.py`` in ``profile``, one row
+    each: its regime, label and the chapter that first needs it, the net, its matmul
+    TFLOP, the minutes of its training steps and of its evaluation after each epoch,
+    the floor of its matmuls at the GEMM peak of its precision on the recording machine,
+    its test error, the device that trained it, and the commit and CPU of the record."""
+    bench = results.load_benchmark("model_costs")
+    if bench is None:
+        return None
+    rows = [{"regime": e["regime"], "model": m["label"], "chapter": m["chapter"], "net": KIND_LABELS[m["kind"]],
+             "seed": m["seed"], "TFLOP": m["tflop"], "step minutes": m["step_seconds"] / 60,
+             "eval minutes": m["eval_seconds"] / 60,
+             "floor minutes": m["tflop"] * 1e3 / e["gemm_peak_gflops"][m["precision"]] / 60,
+             "test error %": 100 * m["test_error"], "trained on": m["device"], "commit": e["commit"],
+             "CPU": e["cpu"]}
+            for e in bench["entries"] if e["profile"] == profile for m in e["models"]]
+    return pd.DataFrame(rows) if rows else None
+
+
+def training_by_regime(models: pd.DataFrame) -> pd.DataFrame:
+    """:func:`model_costs` summed per regime: the models, their TFLOP, the minutes of
+    their training (steps and evaluations), the floor and the ratio, and the CPU."""
+    sums = models.groupby("regime", sort=False).agg(
+        models=("model", "size"), TFLOP=("TFLOP", "sum"), step=("step minutes", "sum"),
+        evaluation=("eval minutes", "sum"), floor=("floor minutes", "sum"), CPU=("CPU", "first"))
+    out = pd.DataFrame({"models": sums["models"], "TFLOP": sums["TFLOP"],
+                        "training minutes": sums["step"] + sums["evaluation"],
+                        "of which evaluation": sums["evaluation"], "floor minutes": sums["floor"]})
+    out["time / floor"] = out["training minutes"] / out["floor minutes"]
+    return out.assign(CPU=sums["CPU"]).reset_index()
+
+
+def run_name(chapter: str, regime: str) -> str:
+    """The name of a chapter's run in ``regime``, as ``benchmarks/chapter_costs.json``
+    holds it: the chapter in the primary regime, ``chapter@regime`` in the others."""
+    from .profiles import REGIMES
+
+    return chapter if regime == REGIMES[0] else f"{chapter}@{regime}"
+
+
+def cold_build(models: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Each chapter run's cold time, assembled from two records: the training of the models
+    it needs first (:func:`model_costs`, by the chapter and regime of each) and its run
+    with them loaded (:func:`chapter_costs`, the latest of each). One row per recorded run
+    of a regime whose models are recorded, with the floors of both parts and their sum;
+    a run that needs no MNIST model of its own (the circles) adds no training."""
+    from .profiles import REGIMES
+
+    recorded = set(models["regime"])
+    names = models.apply(lambda m: run_name(m["chapter"], m["regime"]), axis=1)
+    training = models.assign(run=names).groupby("run")[["step minutes", "eval minutes", "floor minutes"]].sum()
+    rows = []
+    for _, run in costs.drop_duplicates("chapter", keep="last").iterrows():
+        name = run["chapter"]
+        regime = name.split("@")[1] if "@" in name else REGIMES[0]
+        if regime not in recorded:
+            continue
+        trained = training.loc[name] if name in training.index else None
+        train_minutes = 0.0 if trained is None else float(trained["step minutes"] + trained["eval minutes"])
+        train_floor = 0.0 if trained is None else float(trained["floor minutes"])
+        cold, floor = train_minutes + run["seconds"] / 60, train_floor + run["floor, s"] / 60
+        rows.append({"chapter": name, "training minutes": train_minutes, "run minutes": run["seconds"] / 60,
+                     "cold minutes": cold, "floor minutes": floor, "cold / floor": cold / floor if floor else None})
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- regime study
 
 

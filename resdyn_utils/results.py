@@ -155,7 +155,7 @@ def certified_results(chapter: str, profile: str) -> dict:
 
 BENCHMARKS = ("recipe_search", "recipe_budget", "circles_recipe", "longer_training", "precision", "throughput",
               "throughput_b256", "throughput_avx2", "throughput_avx2_b256", "throughput_gpu", "quick_gpu",
-              "integrity", "bf16_eval", "chapter_costs", "regime_study")
+              "integrity", "bf16_eval", "chapter_costs", "regime_study", "model_costs")
 
 
 def benchmark_path(name: str) -> Path:

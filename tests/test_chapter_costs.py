@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def chapter_costs(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("chapter_costs", ROOT / "benchmarks" / "chapter_costs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "OUT", tmp_path / "chapter_costs.json")
-    return module
+def chapter_costs(benchmark_script, tmp_path):
+    return benchmark_script("chapter_costs", tmp_path / "chapter_costs.json")
 
 
 def chapters(seconds: float) -> dict:

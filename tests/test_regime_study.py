@@ -3,7 +3,6 @@ scorecard shows the record regime by regime, under the commit that measured each
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 from pathlib import Path
 
@@ -19,13 +18,9 @@ IDS = [c.id for c in scorecard.CLAIMS if c.chapter == "transients" and not c.unt
 
 
 @pytest.fixture
-def regime_study(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("regime_study", ROOT / "benchmarks" / "regime_study.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def regime_study(benchmark_script, tmp_path):
     (tmp_path / "repo" / "benchmarks").mkdir(parents=True)
-    monkeypatch.setattr(module, "OUT", tmp_path / "repo" / "benchmarks" / "regime_study.json")
-    return module
+    return benchmark_script("regime_study", tmp_path / "repo" / "benchmarks" / "regime_study.json")
 
 
 def run(regime: str, words: list[str], chapter: str = "transients", profile: str = "full",

@@ -1,0 +1,93 @@
+"""benchmarks/model_costs.py records each regime's model training from the cache, and
+recorded.cold_build sets it beside the chapters' runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from resdyn_utils import catalogue, recorded
+from resdyn_utils.experiments import mnist_config
+from resdyn_utils.integrity import read_json, write_json
+from resdyn_utils.profiles import get_profile
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def model_costs(benchmark_script, tmp_path):
+    return benchmark_script("model_costs", tmp_path / "model_costs.json")
+
+
+def model(label: str, chapter: str, tflop: float, step_seconds: float, kind: str = "shared",
+          precision: str = "fp32") -> dict:
+    return {"label": label, "chapter": chapter, "kind": kind, "depth": 15, "width": 784, "seed": 0,
+            "precision": precision, "device": "cpu", "tflop": tflop, "step_seconds": step_seconds,
+            "eval_seconds": 60.0, "test_error": 0.017}
+
+
+def test_a_regime_recorded_again_replaces_its_entry_and_keeps_the_others(model_costs):
+    model_costs.record("full", "short", [model("a", "transients", 1.0, 60.0)], {"cpu": "X"}, ROOT)
+    model_costs.record("full", "torch-init", [model("b", "transients", 4.0, 240.0)], {"cpu": "X"}, ROOT)
+    model_costs.record("full", "short", [model("c", "transients", 1.0, 50.0)], {"cpu": "Y"}, ROOT)
+    entries = read_json(model_costs.OUT, fix="")["entries"]
+    assert [(e["regime"], e["cpu"]) for e in entries] == [("torch-init", "X"), ("short", "Y")]
+    assert entries[1]["models"][0]["label"] == "c" and len(entries[1]["commit"]) >= 7
+
+
+def test_a_model_missing_from_the_cache_is_refused_with_the_command_that_trains_it(model_costs, monkeypatch):
+    config = mnist_config("shared", get_profile("full", "short"), 0)
+    plan = [catalogue.Planned("transients", "short", "short: shared, seed 0", config)]
+    monkeypatch.setattr(catalogue, "static_plan", lambda profile, regime: plan)
+    monkeypatch.setattr(catalogue, "dependent_plan", lambda *a: pytest.fail("chose a model from missing ones"))
+    with pytest.raises(SystemExit, match="--regime short") as refused:
+        model_costs.model_rows("full", "short")
+    assert "short: shared, seed 0" in str(refused.value)
+    assert not model_costs.OUT.exists()
+
+
+@pytest.fixture
+def benchmarks(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "benchmarks").mkdir()
+    return lambda name, obj: write_json(tmp_path / "benchmarks" / f"{name}.json", obj)
+
+
+def test_each_chapter_run_s_cold_time_adds_the_models_it_needs_first(benchmarks):
+    short = {"profile": "full", "regime": "short", "commit": "abc", "cpu": "EPYC", "gemm_peak_gflops": {"fp32": 100.0},
+             "models": [model("shared", "transients", 6.0, 540.0), model("mlp 1", "robustness", 0.6, 0.0)]}
+    other = {**short, "profile": "quick", "models": [model("q", "transients", 1.0, 1e6)]}
+    benchmarks("model_costs", {"entries": [short, other]})
+    models = recorded.model_costs()
+    assert list(models["model"]) == ["shared", "mlp 1"]  # the quick profile's entry is left out
+    assert models["floor minutes"].tolist() == pytest.approx([1.0, 0.1])  # TFLOP at 100 GFLOP/s
+    assert models["step minutes"].tolist() == pytest.approx([9.0, 0.0])
+
+    costs = pd.DataFrame([
+        {"chapter": "transients@short", "seconds": 900.0, "floor, s": 300.0},
+        {"chapter": "transients@short", "seconds": 600.0, "floor, s": 300.0},  # the latest run counts
+        {"chapter": "circles@short", "seconds": 120.0, "floor, s": 0.0},
+        {"chapter": "robustness@short", "seconds": 300.0, "floor, s": 60.0},
+        {"chapter": "robustness@torch-init", "seconds": 300.0, "floor, s": 60.0},  # its models not recorded
+        {"chapter": "robustness", "seconds": 300.0, "floor, s": 60.0},  # the primary regime's: not recorded
+    ])
+    cold = recorded.cold_build(models, costs).set_index("chapter")
+    assert sorted(cold.index) == ["circles@short", "robustness@short", "transients@short"]
+    # 9 step minutes + 1 evaluation minute of training, then the 10-minute run
+    assert cold.loc["transients@short", "cold minutes"] == pytest.approx(20.0)
+    assert cold.loc["transients@short", "floor minutes"] == pytest.approx(6.0)
+    assert cold.loc["circles@short", "training minutes"] == 0.0  # its nets train inside the chapter
+    assert cold.loc["robustness@short", "cold minutes"] == pytest.approx(6.0)
+    assert recorded.run_name("robustness", "validated") == "robustness"
+
+
+def test_training_is_summed_per_regime_with_its_floor(benchmarks):
+    entry = {"profile": "full", "regime": "short", "commit": "abc", "cpu": "EPYC", "gemm_peak_gflops": {"fp32": 100.0},
+             "models": [model("a", "transients", 6.0, 540.0), model("b", "transients", 6.0, 660.0)]}
+    benchmarks("model_costs", {"entries": [entry]})
+    (row,) = recorded.training_by_regime(recorded.model_costs()).to_dict("records")
+    assert row["models"] == 2 and row["TFLOP"] == pytest.approx(12.0)
+    assert row["training minutes"] == pytest.approx(22.0)  # 9 + 11 step minutes, 2 of evaluation
+    assert row["floor minutes"] == pytest.approx(2.0) and row["time / floor"] == pytest.approx(11.0)
