@@ -50,8 +50,11 @@ def model_rows(profile: str, regime: str) -> list[dict]:
     _missing(static, profile, regime)
     dependent = catalogue.dependent_plan(profile, regime)
     _missing(dependent, profile, regime)
-    rows = []
+    rows, seen = [], set()
     for p in static + dependent:
+        if p.config.key() in seen:  # a dependent model may be a static one (the best MLP's first seed)
+            continue
+        seen.add(p.config.key())
         trained = train(p.config, progress=False)
         flops = training_flops(p.config, len(dataset_for(p.config.data).train))
         rows.append({"label": p.label, "chapter": p.chapter, "kind": p.config.model.kind,

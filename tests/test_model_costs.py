@@ -4,6 +4,7 @@ recorded.cold_build sets it beside the chapters' runs."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -91,3 +92,23 @@ def test_training_is_summed_per_regime_with_its_floor(benchmarks):
     assert row["models"] == 2 and row["TFLOP"] == pytest.approx(12.0)
     assert row["training minutes"] == pytest.approx(22.0)  # 9 + 11 step minutes, 2 of evaluation
     assert row["floor minutes"] == pytest.approx(2.0) and row["time / floor"] == pytest.approx(11.0)
+
+
+def test_a_model_in_both_plans_is_recorded_once(model_costs, monkeypatch):
+    """The best MLP's first seed is also a model of the depth sweep: trained once, counted once."""
+    P = get_profile("full", "short")
+    sweep = mnist_config("mlp", P, 0, depth=2)
+    static = [catalogue.Planned("robustness", "short", "MLP depth 2, seed 0", sweep)]
+    dependent = [catalogue.Planned("robustness", "short", "best MLP (depth 2), seed 0", sweep),
+                 catalogue.Planned("robustness", "short", "best MLP (depth 2), seed 1", sweep.replace(seed=1))]
+    monkeypatch.setattr(catalogue, "static_plan", lambda profile, regime: static)
+    monkeypatch.setattr(catalogue, "dependent_plan", lambda profile, regime: dependent)
+    monkeypatch.setattr(model_costs, "checkpoint_path", lambda config: Path(__file__))  # "in the cache"
+    loaded = []
+    history = [{"seconds": 10.0, "eval_seconds": 1.0, "test_acc": 0.98, "train_acc": 0.99}]
+    monkeypatch.setattr(model_costs, "train", lambda config, progress: loaded.append(config) or SimpleNamespace(
+        device="cpu", train_seconds=10.0, eval_seconds=1.0, test_error=0.02, history=history))
+    monkeypatch.setattr(model_costs, "dataset_for", lambda data: SimpleNamespace(train=range(100)))
+    rows = model_costs.model_rows("full", "short")
+    assert [r["label"] for r in rows] == ["MLP depth 2, seed 0", "best MLP (depth 2), seed 1"]
+    assert [c.seed for c in loaded] == [0, 1] and rows[0]["step_seconds"] == 9.0
