@@ -7,11 +7,15 @@ runner: the wall time, the matmul TFLOP the chapter's nets executed, and their f
 this machine type's GEMM peak of each precision) into benchmarks/chapter_costs.json
 under ``label``, with the profile, the commit, the date and the machine, so that builds
 before and after a change sit side by side. A label recorded again is replaced.
+
+Each run also keeps its slowest cells, from the durations papermill wrote into the
+executed copy: where a chapter's time goes when it is far from its floor.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from resdyn_utils import book
@@ -21,13 +25,36 @@ from resdyn_utils.results import stamp
 OUT = Path(__file__).with_suffix(".json")
 
 
+#: How many of a run's slowest cells the record keeps.
+SLOWEST = 3
+
+
+def executed_copy(build: Path, name: str) -> Path:
+    """The executed copy of the run ``name`` of a build's ledger: ``book/x.ipynb`` (the
+    chapter's page) or ``book/x.ipynb@regime`` (a run of the regime study)."""
+    rel, _, regime = name.partition("@")
+    return build / (f"{book.REGIME_RUNS}/{regime}" if regime else "src") / rel
+
+
+def slowest_cells(notebook: Path, n: int = SLOWEST) -> list[dict]:
+    """The ``n`` code cells of an executed notebook that took longest, by the durations
+    papermill recorded, each named by its first line of code."""
+    cells = []
+    for cell in json.loads(notebook.read_text())["cells"]:
+        duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if cell["cell_type"] == "code" and duration is not None:
+            lines = [line for line in "".join(cell["source"]).splitlines() if line.strip() and not line.startswith("#")]
+            cells.append({"cell": lines[0] if lines else "", "seconds": duration})
+    return sorted(cells, key=lambda c: -c["seconds"])[:n]
+
+
 def record(label: str, chapters: dict[str, dict], extra: dict, root: Path = Path(".")) -> dict:
     """Store one build's per-chapter ``seconds``, ``tflop`` and ``floor_seconds`` (with a
-    ``total``) under ``label``, with the commit of ``root``, the date and ``extra``; a
-    label recorded again is replaced."""
+    ``total``), and each run's ``slowest_cells`` where given, under ``label``, with the
+    commit of ``root``, the date and ``extra``; a label recorded again is replaced."""
+    keys = ("seconds", "tflop", "floor_seconds", "slowest_cells")
     entry = {"label": label, **stamp(root), **extra,
-             "chapters": {name: {k: c[k] for k in ("seconds", "tflop", "floor_seconds")}
-                          for name, c in chapters.items()}}
+             "chapters": {name: {k: c[k] for k in keys if k in c} for name, c in chapters.items()}}
     runs = read_json(OUT, fix="restore it with git")["runs"] if OUT.exists() else []
     write_json(OUT, {"runs": [r for r in runs if r["label"] != label] + [entry]})
     total = entry["chapters"]["total"]
@@ -54,6 +81,10 @@ def main(argv: list[str] | None = None) -> None:
         if unknown:
             raise SystemExit(f"no run {', '.join(unknown)} in this build.json; it holds {', '.join(sorted(names))}")
         chapters = book.chapter_costs({names[n]: runs[names[n]] for n in args.only}, build["gemm_peak_gflops"])
+    for name, cost in chapters.items():
+        copy = executed_copy(args.build, name)
+        if name != "total" and copy.exists():
+            cost["slowest_cells"] = slowest_cells(copy)
     record(args.label, chapters, {
         "profile": build["profile"], "gemm_peak_gflops": build["gemm_peak_gflops"],
         "machine": {k: build["environment"][k] for k in ("cpu", "cpu_count", "gpu")}})

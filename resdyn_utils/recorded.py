@@ -617,6 +617,28 @@ def chapter_costs(profile: str = "full") -> pd.DataFrame | None:
     return pd.DataFrame(rows) if rows else None
 
 
+def slowest_cells(profile: str = "full") -> pd.DataFrame | None:
+    """Where the time goes in the chapters above :data:`FLOOR_GOAL` of their floor: for
+    the latest recorded run of each, its slowest cells (the first line of code of each,
+    its seconds and its share of the run), as ``benchmarks/chapter_costs.py`` read them
+    from the executed copy; ``None`` where no such run recorded its cells."""
+    bench = results.load_benchmark("chapter_costs")
+    if bench is None:
+        return None
+    latest: dict[str, dict] = {}
+    for run in bench["runs"]:
+        if run["profile"] == profile:
+            latest.update({name.removeprefix("book/").replace(".ipynb", ""): cost
+                           for name, cost in run["chapters"].items() if name != "total"})
+    rows = [{"chapter": name, "cell": cell["cell"], "seconds": cell["seconds"],
+             "% of the run": 100 * cell["seconds"] / cost["seconds"]}
+            for name, cost in latest.items()
+            if cost.get("slowest_cells") and cost["floor_seconds"] and cost["seconds"] > FLOOR_GOAL * cost["floor_seconds"]
+            and cost["floor_seconds"] >= OVERHEAD_SHARE * cost["seconds"]
+            for cell in cost["slowest_cells"]]
+    return pd.DataFrame(rows) if rows else None
+
+
 def study_floor_minutes(costs: pd.DataFrame) -> tuple[str, float] | None:
     """A lower bound on the floor of a warm full rebuild: the regime (other than the
     primary) whose every study chapter has a recorded run in ``costs`` (the latest one of
@@ -682,8 +704,9 @@ def cold_build(models: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     """Each chapter run's cold time, assembled from two records: the training of the models
     it needs first (:func:`model_costs`, by the chapter and regime of each) and its run
     with them loaded (:func:`chapter_costs`, the latest of each). One row per recorded run
-    of a regime whose models are recorded, with the floors of both parts and their sum;
-    a run that needs no MNIST model of its own (the circles) adds no training."""
+    of a regime whose models are recorded, with the floors of both parts and their sum,
+    and what bounds it (:func:`_bound`); a run that needs no MNIST model of its own (the
+    circles) adds no training."""
     from .profiles import REGIMES
 
     recorded = set(models["regime"])
@@ -700,7 +723,8 @@ def cold_build(models: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         train_floor = 0.0 if trained is None else float(trained["floor minutes"])
         cold, floor = train_minutes + run["seconds"] / 60, train_floor + run["floor, s"] / 60
         rows.append({"chapter": name, "training minutes": train_minutes, "run minutes": run["seconds"] / 60,
-                     "cold minutes": cold, "floor minutes": floor, "cold / floor": cold / floor if floor else None})
+                     "cold minutes": cold, "floor minutes": floor, "cold / floor": cold / floor if floor else None,
+                     "bound by": _bound(cold, floor)})
     return pd.DataFrame(rows)
 
 

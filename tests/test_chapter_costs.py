@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -43,9 +44,18 @@ def test_only_the_named_runs_of_a_partial_build_are_recorded_with_their_own_tota
     build = {"profile": "full", "chapters": book.chapter_costs(runs, {"fp32": 100.0}),
              "gemm_peak_gflops": {"fp32": 100.0}, "environment": {"cpu": "X", "cpu_count": 2, "gpu": "none"}}
     write_json(tmp_path / "results" / "build.json", build)
+    executed = tmp_path / "regimes" / "short" / "book" / "transients.ipynb"  # the run's executed copy
+    executed.parent.mkdir(parents=True)
+    cells = [("# the unroll\nunrolled = unroll(nets)", 40.0), ("x = 1", 2.0), ("plot(x)", 5.0), ("y = 2", 3.0)]
+    executed.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": "text", "metadata": {}}] + [
+        {"cell_type": "code", "source": src, "metadata": {"papermill": {"duration": d}}} for src, d in cells]}))
     chapter_costs.main(["--label", "part", "--build", str(tmp_path), "--only", "transients@short", "robustness"])
     (entry,) = read_json(chapter_costs.OUT, fix="")["runs"]
     assert sorted(entry["chapters"]) == ["book/robustness.ipynb", "book/transients.ipynb@short", "total"]
     assert entry["chapters"]["total"] == {"seconds": 80.0, "tflop": 4.0, "floor_seconds": 40.0}
+    slowest = entry["chapters"]["book/transients.ipynb@short"]["slowest_cells"]
+    assert slowest == [{"cell": "unrolled = unroll(nets)", "seconds": 40.0}, {"cell": "plot(x)", "seconds": 5.0},
+                       {"cell": "y = 2", "seconds": 3.0}]
+    assert "slowest_cells" not in entry["chapters"]["book/robustness.ipynb"]  # no executed copy here
     with pytest.raises(SystemExit, match="no run depth"):
         chapter_costs.main(["--label", "x", "--build", str(tmp_path), "--only", "depth"])

@@ -80,6 +80,8 @@ def test_each_chapter_run_s_cold_time_adds_the_models_it_needs_first(benchmarks)
     assert cold.loc["transients@short", "cold minutes"] == pytest.approx(20.0)
     assert cold.loc["transients@short", "floor minutes"] == pytest.approx(6.0)
     assert cold.loc["circles@short", "training minutes"] == 0.0  # its nets train inside the chapter
+    assert cold.loc["circles@short", "bound by"].startswith("overhead")
+    assert cold.loc["transients@short", "bound by"] == "above 1.5x of the floor"  # 20 min against 6
     assert cold.loc["robustness@short", "cold minutes"] == pytest.approx(6.0)
     assert recorded.run_name("robustness", "validated") == "robustness"
 

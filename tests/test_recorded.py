@@ -51,7 +51,8 @@ def test_every_loader_and_view_is_none_where_its_file_is_missing(benchmarks):
                    lambda: recorded.recipe_stage_common("final"), recorded.step_rates, recorded.recipe_best, recorded.recipe_swap, recorded.longer_training,
                    recorded.longer_curves, recorded.longer_by_net, recorded.throughput,
                    recorded.precision, recorded.precision_by_seed, recorded.precision_effect,
-                   recorded.precision_minutes, recorded.integrity, recorded.bf16_eval, recorded.regime_study):
+                   recorded.precision_minutes, recorded.integrity, recorded.bf16_eval, recorded.regime_study,
+                   recorded.model_costs, recorded.slowest_cells):
         assert loader() is None, loader
     assert recorded.searched_recipes() == set()
     assert list(recorded.attempts({"seed 0": 2.0})["from"]) == [recorded.THIS_BUILD]
@@ -69,7 +70,7 @@ def test_a_recorded_table_says_so_in_its_caption(benchmarks):
     assert set(BENCHMARKS) == {"recipe_search", "recipe_budget", "circles_recipe", "longer_training", "throughput",
                                "throughput_b256", "throughput_avx2", "throughput_avx2_b256", "throughput_gpu",
                                "quick_gpu", "precision", "integrity", "bf16_eval", "chapter_costs",
-                               "regime_study"}  # each has a loader
+                               "regime_study", "model_costs"}  # each has a loader
     assert recorded.source("throughput_avx2_b256") == "recorded: benchmarks/throughput.py"
     note = recorded.table(None, "throughput_b256", "Steps").data
     assert "run benchmarks/throughput.py --batch 256 --out benchmarks/throughput_b256.json" in note
@@ -371,3 +372,21 @@ def test_chapter_costs_name_what_bounds_each_run_and_bound_the_warm_rebuild(benc
     # the four study chapters of one regime, times the three regimes
     assert recorded.study_floor_minutes(costs) == ("short", pytest.approx(3 * (1 + 100 + 40 + 100) / 60))
     assert recorded.study_floor_minutes(costs.query("chapter != 'robustness@short'")) is None
+
+
+def test_the_slowest_cells_are_shown_for_the_chapters_above_the_goal(benchmarks):
+    def cost(seconds: float, floor: float, cells: list[tuple[str, float]]) -> dict:
+        return {"seconds": seconds, "tflop": 1.0, "floor_seconds": floor,
+                "slowest_cells": [{"cell": c, "seconds": s} for c, s in cells]}
+
+    old = {"book/robustness.ipynb@short": cost(400.0, 100.0, [("old = 1", 300.0)])}
+    new = {"book/robustness.ipynb@short": cost(200.0, 100.0, [("sweep = noise_sweep(nets)", 120.0)]),
+           "book/transients.ipynb@short": cost(140.0, 100.0, [("unrolled = unroll(nets)", 100.0)]),  # within 1.5x
+           "book/circles.ipynb@short": cost(100.0, 1.0, [("nets = train()", 90.0)])}  # overhead: reason stated
+    runs = [{"label": label, "commit": "abc", "profile": "full", "machine": {"cpu": "EPYC"}, "chapters": chapters}
+            for label, chapters in (("old", old), ("new", new))]
+    benchmarks("chapter_costs", {"runs": runs})
+    (row,) = recorded.slowest_cells().to_dict("records")
+    assert row == {"chapter": "robustness@short", "cell": "sweep = noise_sweep(nets)", "seconds": 120.0,
+                   "% of the run": pytest.approx(60.0)}
+    assert recorded.slowest_cells("quick") is None
