@@ -181,6 +181,31 @@ def aggregate(grades: list[Grade]) -> tuple[str, float | None]:
     return verdict, margin
 
 
+#: The one outcome of the seeds a verdict leaves ungraded (premise not met, or no number).
+UNGRADED = "ungraded seeds"
+
+
+def outcomes(verdict: str) -> frozenset[str]:
+    """The per-seed outcomes that a verdict of :func:`aggregate` (or its :func:`labelled`
+    form) reports, without how many seeds had each: two verdicts with the same outcomes
+    differ only in their counts. Seeds left ungraded, whether most or a few, are the one
+    outcome :data:`UNGRADED`."""
+    found: set[str] = set()
+    text = verdict
+    for lead in (PREMISE_NOT_MET, NOT_GRADED):
+        if text.startswith(f"{lead} in ") and "; where met: " in text:
+            found.add(UNGRADED)
+            text = text.split("; where met: ", 1)[1]
+    if text.endswith(" seeds: premise not met or not graded)"):
+        found.add(UNGRADED)
+        text = text[: text.rindex(" (")]
+    if text.startswith(f"{MIXED}: "):
+        found.update(part.split(" ", 1)[1] for part in text[len(MIXED) + 2:].split(", "))
+    else:
+        found.add(text)
+    return frozenset(found)
+
+
 # Verdict words for what is not a paper claim: an assumption or a reading "holds".
 HOLDS = {NOT_REPRODUCED: "does not hold", PARTLY: "partly holds", REPRODUCED: "holds"}
 

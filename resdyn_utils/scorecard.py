@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-from .claims import CLAIMS, verdict_word
+from .claims import CLAIMS, outcomes, verdict_word
 from .profiles import REGIMES
 from .results import StaleResultsError, certified_results, regime_key
 from .tables import table as page_table_of
@@ -143,6 +143,8 @@ def to_html(card: pd.DataFrame) -> str:
 
 
 HOLDS_ACROSS, DIFFERS, INCOMPLETE = "same in every regime", "differs", "incomplete"
+#: The verdicts of every regime report the same per-seed outcomes, in other numbers of seeds.
+SAME_OUTCOMES = "same outcomes, other seed counts"
 
 
 def regime_verdicts(profile: str, chapters: tuple[str, ...],
@@ -169,10 +171,14 @@ def regime_view(profile: str, chapters: tuple[str, ...],
                 current: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """The "holds across regimes" view: one row per graded claim of ``chapters``, the
     verdict its rule gives in each training regime (the measured verdict, also in a quick
-    build) and whether the verdicts agree, word for word (a verdict mixed over seeds in
-    one regime and clean in another differs): :data:`HOLDS_ACROSS`, :data:`DIFFERS` as soon
-    as two regimes that were run disagree (a third cannot undo that), or :data:`INCOMPLETE`
-    where those that were run agree and a regime was not run."""
+    build) and whether the verdicts agree: :data:`HOLDS_ACROSS` word for word;
+    :data:`SAME_OUTCOMES` where every regime's seeds had the same outcomes
+    (:func:`~resdyn_utils.claims.outcomes`) in other numbers, e.g. 4 of 5 seeds
+    reproduced in one regime and 3 in another; :data:`DIFFERS` as soon as two regimes
+    that were run report different outcomes (a verdict mixed over seeds in one regime and
+    clean in another differs, and a third regime cannot undo that); or
+    :data:`INCOMPLETE` where those that were run report the same outcomes and a regime
+    was not run."""
     return _across(regime_verdicts(profile, chapters, current), chapters)
 
 
@@ -185,7 +191,8 @@ def _across(by_regime: dict[str, dict[str, dict]], chapters: tuple[str, ...]) ->
         found = {r: by_regime.get(r, {}).get(claim.id) for r in REGIMES}
         words = {r: row.get("measured verdict", row["verdict"]) if row else "not run" for r, row in found.items()}
         run = {words[r] for r, row in found.items() if row}
-        agreement = DIFFERS if len(run) > 1 else INCOMPLETE if None in found.values() else HOLDS_ACROSS
+        agreement = (DIFFERS if len({outcomes(w) for w in run}) > 1 else INCOMPLETE if None in found.values()
+                     else SAME_OUTCOMES if len(run) > 1 else HOLDS_ACROSS)
         rows.append({"id": claim.id, "claim": claim.item, "kind": claim.kind, **words, "across regimes": agreement})
     return pd.DataFrame(rows)
 
@@ -222,6 +229,11 @@ def regime_sentence(view: pd.DataFrame) -> str:
     if differs:
         verb = "changes" if len(differs) == 1 else "change"
         text += f"; {len(differs)} {verb} with the regime ({', '.join(differs)})"
+    shifted = view[view["across regimes"] == SAME_OUTCOMES]["id"].tolist()
+    if shifted:
+        verb = "keeps" if len(shifted) == 1 else "keep"
+        text += (f"; {len(shifted)} {verb} the same outcomes over the seeds in every regime, in other "
+                 f"numbers of seeds ({', '.join(shifted)})")
     if counts.get(INCOMPLETE, 0):
         n = counts[INCOMPLETE]
         text += f"; {n} {'agrees' if n == 1 else 'agree'} in the regimes that were run but lack one that was not"

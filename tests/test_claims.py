@@ -300,3 +300,29 @@ def test_a_named_index_of_ids_is_shown_as_the_first_column_a_plain_one_is_not():
     assert ">seed<" in page and ">98.25<" in page  # pandas 3 makes seeds 0, 1 a RangeIndex
     plain = table(pd.DataFrame({"accuracy %": [99.5, 98.25]})).to_html()
     assert ">seed<" not in plain and ">index<" not in plain
+
+
+@pytest.mark.parametrize("seeds", [
+    [REPRODUCED, REPRODUCED, REPRODUCED],
+    [REPRODUCED, NOT_REPRODUCED, REPRODUCED, REPRODUCED, NOT_REPRODUCED],
+    [PARTLY, NOT_REPRODUCED, REPRODUCED],
+    [PREMISE_NOT_MET, REPRODUCED, PARTLY],  # a few seeds ungraded
+    [PREMISE_NOT_MET, PREMISE_NOT_MET, NOT_REPRODUCED],  # most seeds ungraded
+    [claims.NOT_GRADED, claims.NOT_GRADED, PARTLY, NOT_REPRODUCED],
+    [PREMISE_NOT_MET, PREMISE_NOT_MET],
+])
+@pytest.mark.parametrize("kind", ["paper claim", "assumption"])
+def test_outcomes_read_back_what_aggregate_wrote_without_the_counts(seeds, kind):
+    verdict, _ = claims.aggregate([claims.Grade(v, "") for v in seeds])
+    graded = {claims.labelled(v, kind) for v in seeds if v in claims.VERDICTS}
+    ungraded = {claims.UNGRADED} if any(v not in claims.VERDICTS for v in seeds) else set()
+    expected = graded | ungraded if graded else {PREMISE_NOT_MET}  # no seed graded: the premise's verdict
+    assert claims.outcomes(claims.labelled(verdict, kind)) == expected
+
+
+def test_verdicts_with_the_same_outcomes_differ_only_in_their_counts():
+    four, three = (claims.aggregate([claims.Grade(v, "") for v in seeds])[0] for seeds in (
+        [REPRODUCED] * 4 + [NOT_REPRODUCED], [REPRODUCED] * 3 + [NOT_REPRODUCED] * 2))
+    assert four != three and claims.outcomes(four) == claims.outcomes(three)
+    assert claims.outcomes(four) != claims.outcomes(REPRODUCED)  # mixed is not clean
+    assert claims.outcomes(f"{MIXED}: 1 {PARTLY}, 2 {NOT_REPRODUCED}") != claims.outcomes(NOT_REPRODUCED)
