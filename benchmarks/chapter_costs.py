@@ -5,7 +5,8 @@
 Copies the per-chapter ledger of ``<build>/results/build.json`` (written by the book
 runner: the wall time, the matmul TFLOP the chapter's nets executed, and their floor at
 this machine type's GEMM peak of each precision) into benchmarks/chapter_costs.json
-under ``label``, with the profile, the commit, the date and the machine, so that builds
+under ``label``, with the profile, the commit and date the runs ran at (their
+certificates', :func:`resdyn_utils.results.run_stamp`) and the machine, so that builds
 before and after a change sit side by side. A label recorded again is replaced.
 
 Each run also keeps its slowest cells, from the durations papermill wrote into the
@@ -16,11 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 
 from resdyn_utils import book
 from resdyn_utils.integrity import read_json, write_json
-from resdyn_utils.results import stamp
+from resdyn_utils.paths import BUILD_DIR_ENV
+from resdyn_utils.results import certified_stamp, stamp
 
 OUT = Path(__file__).with_suffix(".json")
 
@@ -48,12 +52,25 @@ def slowest_cells(notebook: Path, n: int = SLOWEST) -> list[dict]:
     return sorted(cells, key=lambda c: -c["seconds"])[:n]
 
 
-def record(label: str, chapters: dict[str, dict], extra: dict, root: Path = Path(".")) -> dict:
+def ran_at(names: list[str]) -> dict | None:
+    """The commit and date that the book runner's certificates of the runs ``names``
+    (``book/x.ipynb`` or ``book/x.ipynb@regime``) hold, where they all name one commit
+    (the date: the latest run's); None where a run names none or they differ."""
+    stamps = [certified_stamp(Path(name).name.replace(".ipynb", "")) for name in names]
+    commits = {s.get("commit") if s else None for s in stamps}
+    if len(commits) != 1 or None in commits:
+        return None
+    return {"commit": commits.pop(), "date": max(s["date"] for s in stamps)}
+
+
+def record(label: str, chapters: dict[str, dict], extra: dict, root: Path = Path("."),
+           stamped: dict | None = None) -> dict:
     """Store one build's per-chapter ``seconds``, ``tflop`` and ``floor_seconds`` (with a
-    ``total``), and each run's ``slowest_cells`` where given, under ``label``, with the
-    commit of ``root``, the date and ``extra``; a label recorded again is replaced."""
+    ``total``), and each run's ``slowest_cells`` where given, under ``label``, with
+    ``stamped`` (the commit and date the runs ran at; by default the commit of ``root``
+    and the date now) and ``extra``; a label recorded again is replaced."""
     keys = ("seconds", "tflop", "floor_seconds", "slowest_cells")
-    entry = {"label": label, **stamp(root), **extra,
+    entry = {"label": label, **(stamped or stamp(root)), **extra,
              "chapters": {name: {k: c[k] for k in keys if k in c} for name, c in chapters.items()}}
     runs = read_json(OUT, fix="restore it with git")["runs"] if OUT.exists() else []
     write_json(OUT, {"runs": [r for r in runs if r["label"] != label] + [entry]})
@@ -70,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="record only these runs (e.g. robustness transients@short): a partial build's "
                              "build.json also keeps the earlier runs of the other chapters")
     args = parser.parse_args(argv)
+    os.environ[BUILD_DIR_ENV] = str(args.build.resolve())  # the certificates of this build
     build = read_json(args.build / "results" / "build.json", fix="build the book first")
     if "chapters" not in build:
         raise SystemExit("this build.json has no per-chapter ledger: build the book with the current runner")
@@ -85,9 +103,12 @@ def main(argv: list[str] | None = None) -> None:
         copy = executed_copy(args.build, name)
         if name != "total" and copy.exists():
             cost["slowest_cells"] = slowest_cells(copy)
+    stamped = ran_at([name for name in chapters if name != "total"])
+    if stamped is None:
+        print("the runs' certificates name no one commit they ran at: stamped with HEAD now", file=sys.stderr)
     record(args.label, chapters, {
         "profile": build["profile"], "gemm_peak_gflops": build["gemm_peak_gflops"],
-        "machine": {k: build["environment"][k] for k in ("cpu", "cpu_count", "gpu")}})
+        "machine": {k: build["environment"][k] for k in ("cpu", "cpu_count", "gpu")}}, stamped=stamped)
 
 
 if __name__ == "__main__":
