@@ -7,11 +7,12 @@ from the cache.
 and each checkpoint keeps the wall clock of its training (the evaluation after each
 epoch apart) and the device that trained it. This loads every model of the regime's
 plan (static and dependent, :mod:`resdyn_utils.catalogue`) from the cache, never
-training one (a missing one is an error naming the command that trains it), and records
+training one (a missing or damaged one is an error naming the command that trains it), and records
 per model the chapter that first needs it, its matmul TFLOP, its step and evaluation
-seconds and its test error, with the floor at this machine's GEMM peaks
-(:func:`resdyn_utils.recorded.floor_peaks`), the commit, the date and the CPU. One
-entry per (profile, regime); an entry recorded again is replaced.
+seconds, its test error and the device that trained it, with this CPU's GEMM peaks
+(:func:`resdyn_utils.recorded.floor_peaks`, the floor of the models it trained), the
+commit and date of the record (a checkpoint keeps no commit) and the CPU. One entry per
+(profile, regime); an entry recorded again is replaced.
 
 A fresh machine starts with an empty cache, so a cold full build trains every model
 before its chapters run. With ``benchmarks/chapter_costs.json`` (each chapter's run,
@@ -30,32 +31,39 @@ from resdyn_utils.ledger import measure_peaks
 from resdyn_utils.profiles import REGIMES
 from resdyn_utils.recorded import floor_peaks
 from resdyn_utils.results import stamp
-from resdyn_utils.training import checkpoint_path, cpu_model, dataset_for, train, training_flops
+from resdyn_utils.training import (CheckpointError, checkpoint_path, cpu_model, dataset_for, load_checkpoint,
+                                   training_flops)
 
 OUT = Path(__file__).with_suffix(".json")
 
 
-def _missing(plan: list[catalogue.Planned], profile: str, regime: str) -> None:
+def _load(plan: list[catalogue.Planned], profile: str, regime: str) -> list:
+    """The models of ``plan``, each loaded and verified from the cache; a missing or
+    damaged checkpoint stops the record with the command that trains it (a cost is never
+    recorded from a model trained now)."""
+    fix = f"train them with python -m resdyn_utils.catalogue --profile {profile} --regime {regime}"
     missing = [p.label for p in plan if not checkpoint_path(p.config).exists()]
     if missing:
-        raise SystemExit(f"{len(missing)} models of the {regime} regime are not in the cache ({'; '.join(missing)}): "
-                         f"train them first with python -m resdyn_utils.catalogue --profile {profile} "
-                         f"--regime {regime}")
+        raise SystemExit(f"{len(missing)} models of the {regime} regime are not in the cache "
+                         f"({'; '.join(missing)}): {fix}")
+    try:
+        return [load_checkpoint(p.config, checkpoint_path(p.config)) for p in plan]
+    except CheckpointError as err:
+        raise SystemExit(f"{err}: delete it and {fix}") from None
 
 
 def model_rows(profile: str, regime: str) -> list[dict]:
-    """One row per model of ``regime``'s plan, every one loaded from the cache (static
+    """One row per model of ``regime``'s plan, every one loaded from the cache (the static
     models first, so that choosing the dependent ones trains nothing)."""
     static = catalogue.static_plan(profile, regime)
-    _missing(static, profile, regime)
+    loaded = _load(static, profile, regime)
     dependent = catalogue.dependent_plan(profile, regime)
-    _missing(dependent, profile, regime)
+    loaded += _load(dependent, profile, regime)
     rows, seen = [], set()
-    for p in static + dependent:
+    for p, trained in zip(static + dependent, loaded):
         if p.config.key() in seen:  # a dependent model may be a static one (the best MLP's first seed)
             continue
         seen.add(p.config.key())
-        trained = train(p.config, progress=False)
         flops = training_flops(p.config, len(dataset_for(p.config.data).train))
         rows.append({"label": p.label, "chapter": p.chapter, "kind": p.config.model.kind,
                      "depth": p.config.model.depth, "width": p.config.model.width, "seed": p.config.seed,

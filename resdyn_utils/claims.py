@@ -185,25 +185,38 @@ def aggregate(grades: list[Grade]) -> tuple[str, float | None]:
 UNGRADED = "ungraded seeds"
 
 
-def outcomes(verdict: str) -> frozenset[str]:
-    """The per-seed outcomes that a verdict of :func:`aggregate` (or its :func:`labelled`
-    form) reports, without how many seeds had each: two verdicts with the same outcomes
-    differ only in their counts. Seeds left ungraded, whether most or a few, are the one
-    outcome :data:`UNGRADED`."""
-    found: set[str] = set()
-    text = verdict
+def _seed_counts(verdict: str) -> tuple[dict[str, int | None], bool]:
+    """What a verdict of :func:`aggregate` (or its :func:`labelled` form) says of the
+    graded seeds, outcome -> number of seeds (None where a clean verdict does not say),
+    and whether it leaves some seeds ungraded."""
+    text, ungraded = verdict, False
     for lead in (PREMISE_NOT_MET, NOT_GRADED):
         if text.startswith(f"{lead} in ") and "; where met: " in text:
-            found.add(UNGRADED)
-            text = text.split("; where met: ", 1)[1]
+            ungraded, text = True, text.split("; where met: ", 1)[1]
     if text.endswith(" seeds: premise not met or not graded)"):
-        found.add(UNGRADED)
-        text = text[: text.rindex(" (")]
+        ungraded, text = True, text[: text.rindex(" (")]
     if text.startswith(f"{MIXED}: "):
-        found.update(part.split(" ", 1)[1] for part in text[len(MIXED) + 2:].split(", "))
-    else:
-        found.add(text)
-    return frozenset(found)
+        counts = (part.split(" ", 1) for part in text[len(MIXED) + 2:].split(", "))
+        return {outcome: int(n) for n, outcome in counts}, ungraded
+    if text.startswith(NOT_GRADED):  # no seed graded; the text names the measures that were not numbers
+        text = NOT_GRADED
+    return {text: None}, ungraded
+
+
+def outcomes(verdict: str) -> frozenset[str]:
+    """The per-seed outcomes that a verdict of :func:`aggregate` (or its :func:`labelled`
+    form) reports, without how many seeds had each. Seeds left ungraded beside graded
+    ones, whether most or a few, are the one outcome :data:`UNGRADED`; a verdict that
+    grades no seed is its one outcome (premise not met, not graded)."""
+    counts, ungraded = _seed_counts(verdict)
+    return frozenset(counts) | ({UNGRADED} if ungraded else frozenset())
+
+
+def leading(verdict: str) -> frozenset[str]:
+    """The outcomes most of the graded seeds of a verdict had (several where they tie)."""
+    counts, _ = _seed_counts(verdict)
+    most = max((n or 0) for n in counts.values())
+    return frozenset(o for o, n in counts.items() if (n or 0) == most)
 
 
 # Verdict words for what is not a paper claim: an assumption or a reading "holds".

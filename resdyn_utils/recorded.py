@@ -633,8 +633,7 @@ def slowest_cells(profile: str = "full") -> pd.DataFrame | None:
     rows = [{"chapter": name, "cell": cell["cell"], "seconds": cell["seconds"],
              "% of the run": 100 * cell["seconds"] / cost["seconds"]}
             for name, cost in latest.items()
-            if cost.get("slowest_cells") and cost["floor_seconds"] and cost["seconds"] > FLOOR_GOAL * cost["floor_seconds"]
-            and cost["floor_seconds"] >= OVERHEAD_SHARE * cost["seconds"]
+            if cost.get("slowest_cells") and _bound(cost["seconds"], cost["floor_seconds"] or 0.0).startswith("above")
             for cell in cost["slowest_cells"]]
     return pd.DataFrame(rows) if rows else None
 
@@ -664,59 +663,56 @@ def model_costs(profile: str = "full") -> pd.DataFrame | None:
     """Every MNIST model recorded by ``benchmarks/model_costs.py`` in ``profile``, one row
     each: its regime, label and the chapter that first needs it, the net, its matmul
     TFLOP, the minutes of its training steps and of its evaluation after each epoch,
-    the floor of its matmuls at the GEMM peak of its precision on the recording machine,
-    its test error, the device that trained it, and the commit and CPU of the record."""
+    the floor of its matmuls at the GEMM peak of its precision on the recording CPU (NaN
+    for a model a GPU trained), its test error, the device that trained it, the commit
+    and CPU of the record and its note (what a reader should know of these runs)."""
     bench = results.load_benchmark("model_costs")
     if bench is None:
         return None
     rows = [{"regime": e["regime"], "model": m["label"], "chapter": m["chapter"], "net": KIND_LABELS[m["kind"]],
              "seed": m["seed"], "TFLOP": m["tflop"], "step minutes": m["step_seconds"] / 60,
              "eval minutes": m["eval_seconds"] / 60,
-             "floor minutes": m["tflop"] * 1e3 / e["gemm_peak_gflops"][m["precision"]] / 60,
+             "floor minutes": m["tflop"] * 1e3 / e["gemm_peak_gflops"][m["precision"]] / 60
+             if m["device"] == "cpu" else float("nan"),
              "test error %": 100 * m["test_error"], "trained on": m["device"], "commit": e["commit"],
-             "CPU": e["cpu"]}
+             "CPU": e["cpu"], "note": e.get("note", "")}
             for e in bench["entries"] if e["profile"] == profile for m in e["models"]]
     return pd.DataFrame(rows) if rows else None
 
 
 def training_by_regime(models: pd.DataFrame) -> pd.DataFrame:
     """:func:`model_costs` summed per regime: the models, their TFLOP, the minutes of
-    their training (steps and evaluations), the floor and the ratio, and the CPU."""
+    their training steps and of their evaluations, the floor of the steps' matmuls, the
+    steps' time over it (the evaluation is not in the floor), the CPU and the note."""
     sums = models.groupby("regime", sort=False).agg(
         models=("model", "size"), TFLOP=("TFLOP", "sum"), step=("step minutes", "sum"),
-        evaluation=("eval minutes", "sum"), floor=("floor minutes", "sum"), CPU=("CPU", "first"))
-    out = pd.DataFrame({"models": sums["models"], "TFLOP": sums["TFLOP"],
-                        "training minutes": sums["step"] + sums["evaluation"],
-                        "of which evaluation": sums["evaluation"], "floor minutes": sums["floor"]})
-    out["time / floor"] = out["training minutes"] / out["floor minutes"]
-    return out.assign(CPU=sums["CPU"]).reset_index()
+        evaluation=("eval minutes", "sum"), floor=("floor minutes", "sum"), CPU=("CPU", "first"),
+        note=("note", "first"))
+    out = pd.DataFrame({"models": sums["models"], "TFLOP": sums["TFLOP"], "step minutes": sums["step"],
+                        "evaluation minutes": sums["evaluation"], "floor minutes": sums["floor"]})
+    out["step time / floor"] = out["step minutes"] / out["floor minutes"]
+    return out.assign(CPU=sums["CPU"], note=sums["note"]).reset_index()
 
 
-def run_name(chapter: str, regime: str) -> str:
-    """The name of a chapter's run in ``regime``, as ``benchmarks/chapter_costs.json``
-    holds it: the chapter in the primary regime, ``chapter@regime`` in the others."""
-    from .profiles import REGIMES
-
-    return chapter if regime == REGIMES[0] else f"{chapter}@{regime}"
-
-
-def cold_build(models: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+def cold_build(models: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame | None:
     """Each chapter run's cold time, assembled from two records: the training of the models
-    it needs first (:func:`model_costs`, by the chapter and regime of each) and its run
-    with them loaded (:func:`chapter_costs`, the latest of each). One row per recorded run
-    of a regime whose models are recorded, with the floors of both parts and their sum,
-    and what bounds it (:func:`_bound`); a run that needs no MNIST model of its own (the
-    circles) adds no training."""
+    it needs first (:func:`model_costs`, by the chapter and regime of each; steps and
+    evaluations, all part of a cold build) and its run with them loaded
+    (:func:`chapter_costs`, the latest of each). One row per recorded run of a regime whose
+    models are recorded, with the floors of both parts and their sum (no evaluation
+    matmul is in it) and what bounds it (:func:`_bound`); a run that needs no MNIST model
+    of its own (the circles) adds no training. ``attrs["left out"]`` names the runs whose
+    models are recorded but whose run is not; None where no run is assembled."""
     from .profiles import REGIMES
 
     recorded = set(models["regime"])
-    names = models.apply(lambda m: run_name(m["chapter"], m["regime"]), axis=1)
+    names = models.apply(lambda m: results.regime_key(m["chapter"], m["regime"]), axis=1)
     training = models.assign(run=names).groupby("run")[["step minutes", "eval minutes", "floor minutes"]].sum()
+    latest = costs.drop_duplicates("chapter", keep="last")
     rows = []
-    for _, run in costs.drop_duplicates("chapter", keep="last").iterrows():
+    for _, run in latest.iterrows():
         name = run["chapter"]
-        regime = name.split("@")[1] if "@" in name else REGIMES[0]
-        if regime not in recorded:
+        if (name.split("@")[1] if "@" in name else REGIMES[0]) not in recorded:
             continue
         trained = training.loc[name] if name in training.index else None
         train_minutes = 0.0 if trained is None else float(trained["step minutes"] + trained["eval minutes"])
@@ -725,7 +721,11 @@ def cold_build(models: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
         rows.append({"chapter": name, "training minutes": train_minutes, "run minutes": run["seconds"] / 60,
                      "cold minutes": cold, "floor minutes": floor, "cold / floor": cold / floor if floor else None,
                      "bound by": _bound(cold, floor)})
-    return pd.DataFrame(rows)
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows)
+    frame.attrs["left out"] = sorted(set(training.index) - set(latest["chapter"]))
+    return frame
 
 
 # --------------------------------------------------------------------------- regime study

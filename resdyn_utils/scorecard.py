@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-from .claims import CLAIMS, outcomes, verdict_word
+from .claims import CLAIMS, leading, outcomes, verdict_word
 from .profiles import REGIMES
 from .results import StaleResultsError, certified_results, regime_key
 from .tables import table as page_table_of
@@ -143,8 +143,16 @@ def to_html(card: pd.DataFrame) -> str:
 
 
 HOLDS_ACROSS, DIFFERS, INCOMPLETE = "same in every regime", "differs", "incomplete"
-#: The verdicts of every regime report the same per-seed outcomes, in other numbers of seeds.
-SAME_OUTCOMES = "same outcomes, other seed counts"
+#: The verdicts of every regime have the same kind, the same per-seed outcomes and the same
+#: outcome for most seeds, split differently over the seeds (4 of 5 reproduced against 3 of 5).
+SAME_OUTCOMES = "same outcomes, split differently over the seeds"
+
+
+def agreement_key(verdict: str) -> tuple:
+    """What two regimes' verdicts of a claim must share to agree up to the split over the
+    seeds: the kind of verdict (:func:`~resdyn_utils.claims.verdict_word`), the seeds'
+    outcomes and the outcome most seeds had."""
+    return verdict_word(verdict), outcomes(verdict), leading(verdict)
 
 
 def regime_verdicts(profile: str, chapters: tuple[str, ...],
@@ -172,13 +180,12 @@ def regime_view(profile: str, chapters: tuple[str, ...],
     """The "holds across regimes" view: one row per graded claim of ``chapters``, the
     verdict its rule gives in each training regime (the measured verdict, also in a quick
     build) and whether the verdicts agree: :data:`HOLDS_ACROSS` word for word;
-    :data:`SAME_OUTCOMES` where every regime's seeds had the same outcomes
-    (:func:`~resdyn_utils.claims.outcomes`) in other numbers, e.g. 4 of 5 seeds
-    reproduced in one regime and 3 in another; :data:`DIFFERS` as soon as two regimes
-    that were run report different outcomes (a verdict mixed over seeds in one regime and
-    clean in another differs, and a third regime cannot undo that); or
-    :data:`INCOMPLETE` where those that were run report the same outcomes and a regime
-    was not run."""
+    :data:`SAME_OUTCOMES` where they agree up to the split over the seeds
+    (:func:`agreement_key`: 4 of 5 seeds reproduced in one regime and 3 in another);
+    :data:`DIFFERS` as soon as two regimes that were run do not (a verdict mixed over
+    seeds in one regime and clean in another differs, so does one whose majority flips,
+    and a third regime cannot undo that); or :data:`INCOMPLETE` where those that were
+    run agree, at least up to the split, and a regime was not run."""
     return _across(regime_verdicts(profile, chapters, current), chapters)
 
 
@@ -191,7 +198,7 @@ def _across(by_regime: dict[str, dict[str, dict]], chapters: tuple[str, ...]) ->
         found = {r: by_regime.get(r, {}).get(claim.id) for r in REGIMES}
         words = {r: row.get("measured verdict", row["verdict"]) if row else "not run" for r, row in found.items()}
         run = {words[r] for r, row in found.items() if row}
-        agreement = (DIFFERS if len({outcomes(w) for w in run}) > 1 else INCOMPLETE if None in found.values()
+        agreement = (DIFFERS if len({agreement_key(w) for w in run}) > 1 else INCOMPLETE if None in found.values()
                      else SAME_OUTCOMES if len(run) > 1 else HOLDS_ACROSS)
         rows.append({"id": claim.id, "claim": claim.item, "kind": claim.kind, **words, "across regimes": agreement})
     return pd.DataFrame(rows)
@@ -232,11 +239,12 @@ def regime_sentence(view: pd.DataFrame) -> str:
     shifted = view[view["across regimes"] == SAME_OUTCOMES]["id"].tolist()
     if shifted:
         verb = "keeps" if len(shifted) == 1 else "keep"
-        text += (f"; {len(shifted)} {verb} the same outcomes over the seeds in every regime, in other "
-                 f"numbers of seeds ({', '.join(shifted)})")
+        text += (f"; {len(shifted)} {verb} the same outcomes and the same majority in every regime, split "
+                 f"differently over the seeds ({', '.join(shifted)})")
     if counts.get(INCOMPLETE, 0):
         n = counts[INCOMPLETE]
-        text += f"; {n} {'agrees' if n == 1 else 'agree'} in the regimes that were run but lack one that was not"
+        text += (f"; {n} {'agrees' if n == 1 else 'agree'} (at least up to the split over the seeds) in the "
+                 "regimes that were run but lack one that was not")
     return text + "."
 
 

@@ -308,7 +308,8 @@ def test_a_named_index_of_ids_is_shown_as_the_first_column_a_plain_one_is_not():
     [PARTLY, NOT_REPRODUCED, REPRODUCED],
     [PREMISE_NOT_MET, REPRODUCED, PARTLY],  # a few seeds ungraded
     [PREMISE_NOT_MET, PREMISE_NOT_MET, NOT_REPRODUCED],  # most seeds ungraded
-    [claims.NOT_GRADED, claims.NOT_GRADED, PARTLY, NOT_REPRODUCED],
+    [f"{claims.NOT_GRADED}: NaN or infinity in a", f"{claims.NOT_GRADED}: NaN or infinity in b", PARTLY,
+     NOT_REPRODUCED],
     [PREMISE_NOT_MET, PREMISE_NOT_MET],
 ])
 @pytest.mark.parametrize("kind", ["paper claim", "assumption"])
@@ -318,6 +319,22 @@ def test_outcomes_read_back_what_aggregate_wrote_without_the_counts(seeds, kind)
     ungraded = {claims.UNGRADED} if any(v not in claims.VERDICTS for v in seeds) else set()
     expected = graded | ungraded if graded else {PREMISE_NOT_MET}  # no seed graded: the premise's verdict
     assert claims.outcomes(claims.labelled(verdict, kind)) == expected
+
+
+def test_a_verdict_that_grades_no_seed_is_one_outcome_whatever_measure_was_not_a_number():
+    a, b = (claims.aggregate([claims.Grade(f"{claims.NOT_GRADED}: NaN or infinity in {m}", "")])[0] for m in "ab")
+    assert a != b and claims.outcomes(a) == claims.outcomes(b) == {claims.NOT_GRADED}
+
+
+def test_the_leading_outcome_is_the_one_most_seeds_had():
+    def verdict(*seeds):
+        return claims.aggregate([claims.Grade(v, "") for v in seeds])[0]
+
+    assert claims.leading(verdict(PARTLY, NOT_REPRODUCED, NOT_REPRODUCED)) == {NOT_REPRODUCED}
+    assert claims.leading(verdict(PARTLY, PARTLY, NOT_REPRODUCED)) == {PARTLY}
+    assert claims.leading(verdict(PARTLY, NOT_REPRODUCED)) == {PARTLY, NOT_REPRODUCED}  # a tie
+    assert claims.leading(verdict(REPRODUCED, REPRODUCED)) == {REPRODUCED}
+    assert claims.leading(verdict(PREMISE_NOT_MET, PREMISE_NOT_MET, REPRODUCED)) == {REPRODUCED}  # graded seeds
 
 
 def test_verdicts_with_the_same_outcomes_differ_only_in_their_counts():

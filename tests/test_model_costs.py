@@ -3,6 +3,7 @@ recorded.cold_build sets it beside the chapters' runs."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -83,7 +84,10 @@ def test_each_chapter_run_s_cold_time_adds_the_models_it_needs_first(benchmarks)
     assert cold.loc["circles@short", "bound by"].startswith("overhead")
     assert cold.loc["transients@short", "bound by"] == "above 1.5x of the floor"  # 20 min against 6
     assert cold.loc["robustness@short", "cold minutes"] == pytest.approx(6.0)
-    assert recorded.run_name("robustness", "validated") == "robustness"
+    assert cold.attrs["left out"] == []
+    assert recorded.cold_build(models, costs[costs["chapter"] != "transients@short"]).attrs["left out"] == [
+        "transients@short"]  # its models are recorded, its run is not
+    assert recorded.cold_build(models, costs[costs["chapter"].str.endswith("torch-init")]) is None
 
 
 def test_training_is_summed_per_regime_with_its_floor(benchmarks):
@@ -92,8 +96,19 @@ def test_training_is_summed_per_regime_with_its_floor(benchmarks):
     benchmarks("model_costs", {"entries": [entry]})
     (row,) = recorded.training_by_regime(recorded.model_costs()).to_dict("records")
     assert row["models"] == 2 and row["TFLOP"] == pytest.approx(12.0)
-    assert row["training minutes"] == pytest.approx(22.0)  # 9 + 11 step minutes, 2 of evaluation
-    assert row["floor minutes"] == pytest.approx(2.0) and row["time / floor"] == pytest.approx(11.0)
+    assert row["step minutes"] == pytest.approx(20.0) and row["evaluation minutes"] == pytest.approx(2.0)
+    assert row["floor minutes"] == pytest.approx(2.0)
+    assert row["step time / floor"] == pytest.approx(10.0)  # the evaluation's matmuls are not in the floor
+    assert row["note"] == ""
+
+
+def test_a_model_a_gpu_trained_has_no_cpu_floor_and_the_note_is_carried(benchmarks):
+    gpu = {**model("a", "transients", 6.0, 60.0), "device": "NVIDIA H100 80GB HBM3"}
+    entry = {"profile": "full", "regime": "short", "commit": "abc", "cpu": "EPYC", "gemm_peak_gflops": {"fp32": 100.0},
+             "note": "seed 0 shared the cores", "models": [gpu]}
+    benchmarks("model_costs", {"entries": [entry]})
+    (row,) = recorded.model_costs().to_dict("records")
+    assert math.isnan(row["floor minutes"]) and row["note"] == "seed 0 shared the cores"
 
 
 def test_a_model_in_both_plans_is_recorded_once(model_costs, monkeypatch):
@@ -107,10 +122,21 @@ def test_a_model_in_both_plans_is_recorded_once(model_costs, monkeypatch):
     monkeypatch.setattr(catalogue, "dependent_plan", lambda profile, regime: dependent)
     monkeypatch.setattr(model_costs, "checkpoint_path", lambda config: Path(__file__))  # "in the cache"
     loaded = []
-    history = [{"seconds": 10.0, "eval_seconds": 1.0, "test_acc": 0.98, "train_acc": 0.99}]
-    monkeypatch.setattr(model_costs, "train", lambda config, progress: loaded.append(config) or SimpleNamespace(
-        device="cpu", train_seconds=10.0, eval_seconds=1.0, test_error=0.02, history=history))
+    monkeypatch.setattr(model_costs, "load_checkpoint", lambda config, path: loaded.append(config) or SimpleNamespace(
+        device="cpu", train_seconds=10.0, eval_seconds=1.0, test_error=0.02))
     monkeypatch.setattr(model_costs, "dataset_for", lambda data: SimpleNamespace(train=range(100)))
     rows = model_costs.model_rows("full", "short")
     assert [r["label"] for r in rows] == ["MLP depth 2, seed 0", "best MLP (depth 2), seed 1"]
-    assert [c.seed for c in loaded] == [0, 1] and rows[0]["step_seconds"] == 9.0
+    assert [c.seed for c in loaded] == [0, 0, 1] and rows[0]["step_seconds"] == 9.0  # each loaded, one recorded
+
+
+def test_a_damaged_checkpoint_is_refused_not_retrained(model_costs, monkeypatch):
+    config = mnist_config("shared", get_profile("full", "short"), 0)
+    plan = [catalogue.Planned("transients", "short", "short: shared, seed 0", config)]
+    monkeypatch.setattr(catalogue, "static_plan", lambda profile, regime: plan)
+    path = model_costs.checkpoint_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a checkpoint")  # and no sha256 sidecar
+    with pytest.raises(SystemExit, match="no checksum file.*--regime short"):
+        model_costs.model_rows("full", "short")
+    assert path.read_bytes() == b"not a checkpoint"  # neither deleted nor retrained
