@@ -47,7 +47,8 @@ def slowest_cells(notebook: Path, n: int = SLOWEST) -> list[dict]:
     for cell in json.loads(notebook.read_text())["cells"]:
         duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
         if cell["cell_type"] == "code" and duration is not None:
-            lines = [line for line in "".join(cell["source"]).splitlines() if line.strip() and not line.startswith("#")]
+            lines = [line for line in "".join(cell["source"]).splitlines()
+                     if line.strip() and not line.lstrip().startswith(("#", "%"))]  # no comment, no magic
             cells.append({"cell": lines[0] if lines else "", "seconds": duration})
     return sorted(cells, key=lambda c: -c["seconds"])[:n]
 
@@ -55,7 +56,7 @@ def slowest_cells(notebook: Path, n: int = SLOWEST) -> list[dict]:
 def ran_at(names: list[str]) -> dict | None:
     """The commit and date that the book runner's certificates of the runs ``names``
     (``book/x.ipynb`` or ``book/x.ipynb@regime``) hold, where they all name one commit
-    (the date: the latest run's); None where a run names none or they differ."""
+    (the date: the latest run's start); None where a run names none or they differ."""
     stamps = [certified_stamp(Path(name).name.replace(".ipynb", "")) for name in names]
     commits = {s.get("commit") if s else None for s in stamps}
     if len(commits) != 1 or None in commits:
@@ -69,9 +70,11 @@ def record(label: str, chapters: dict[str, dict], extra: dict, root: Path = Path
     ``total``), and each run's ``slowest_cells`` where given, under ``label``, with
     ``stamped`` (the commit and date the runs ran at; by default the commit of ``root``
     and the date now) and ``extra``; a label recorded again is replaced."""
-    keys = ("seconds", "tflop", "floor_seconds", "slowest_cells")
+    keys = ("seconds", "tflop", "floor_seconds")
     entry = {"label": label, **(stamped or stamp(root)), **extra,
-             "chapters": {name: {k: c[k] for k in keys if k in c} for name, c in chapters.items()}}
+             "chapters": {name: {**{k: c[k] for k in keys}, **({"slowest_cells": c["slowest_cells"]}
+                                                              if "slowest_cells" in c else {})}
+                          for name, c in chapters.items()}}
     runs = read_json(OUT, fix="restore it with git")["runs"] if OUT.exists() else []
     write_json(OUT, {"runs": [r for r in runs if r["label"] != label] + [entry]})
     total = entry["chapters"]["total"]

@@ -48,7 +48,8 @@ def test_only_the_named_runs_of_a_partial_build_are_recorded_with_their_own_tota
     write_json(tmp_path / "results" / "build.json", build)
     executed = tmp_path / "regimes" / "short" / "book" / "transients.ipynb"  # the run's executed copy
     executed.parent.mkdir(parents=True)
-    cells = [("# the unroll\nunrolled = unroll(nets)", 40.0), ("x = 1", 2.0), ("plot(x)", 5.0), ("y = 2", 3.0)]
+    cells = [("# the unroll\nunrolled = unroll(nets)", 40.0), ("x = 1", 2.0), ("    # indented\nplot(x)", 5.0),
+             ("%%time\ny = 2", 3.0)]
     executed.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": "text", "metadata": {}}] + [
         {"cell_type": "code", "source": src, "metadata": {"papermill": {"duration": d}}} for src, d in cells]}))
     ran = {"commit": "abc1234", "date": "2026-12-07 10:00 UTC"}
