@@ -24,7 +24,7 @@ from pathlib import Path
 from resdyn_utils import book
 from resdyn_utils.integrity import read_json, write_json
 from resdyn_utils.paths import BUILD_DIR_ENV
-from resdyn_utils.results import certified_stamp, stamp
+from resdyn_utils.results import certified_stamp, run_key, stamp
 
 OUT = Path(__file__).with_suffix(".json")
 
@@ -57,7 +57,7 @@ def ran_at(names: list[str]) -> dict | None:
     """The commit and date that the book runner's certificates of the runs ``names``
     (``book/x.ipynb`` or ``book/x.ipynb@regime``) hold, where they all name one commit
     (the date: the latest run's start); None where a run names none or they differ."""
-    stamps = [certified_stamp(Path(name).name.replace(".ipynb", "")) for name in names]
+    stamps = [certified_stamp(run_key(name)) for name in names]
     commits = {s.get("commit") if s else None for s in stamps}
     if len(commits) != 1 or None in commits:
         return None
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     chapters = build["chapters"]
     if args.only:
         runs = {name: c for name, c in chapters.items() if name != "total"}
-        names = {Path(name).name.replace(".ipynb", ""): name for name in runs}  # book/x.ipynb@r -> x@r
+        names = {run_key(name): name for name in runs}
         unknown = [n for n in args.only if n not in names]
         if unknown:
             raise SystemExit(f"no run {', '.join(unknown)} in this build.json; it holds {', '.join(sorted(names))}")

@@ -31,8 +31,7 @@ from resdyn_utils.ledger import measure_peaks
 from resdyn_utils.profiles import REGIMES
 from resdyn_utils.recorded import floor_peaks
 from resdyn_utils.results import stamp
-from resdyn_utils.training import (CheckpointError, checkpoint_path, cpu_model, dataset_for, load_checkpoint,
-                                   training_flops)
+from resdyn_utils.training import CheckpointError, checkpoint_path, cpu_model, load_checkpoint
 
 OUT = Path(__file__).with_suffix(".json")
 
@@ -64,10 +63,9 @@ def model_rows(profile: str, regime: str) -> list[dict]:
         if p.config.key() in seen:  # a dependent model may be a static one (the best MLP's first seed)
             continue
         seen.add(p.config.key())
-        flops = training_flops(p.config, len(dataset_for(p.config.data).train))
         rows.append({"label": p.label, "chapter": p.chapter, "kind": p.config.model.kind,
                      "depth": p.config.model.depth, "width": p.config.model.width, "seed": p.config.seed,
-                     "precision": p.config.precision, "device": trained.device, "tflop": flops / 1e12,
+                     "precision": p.config.precision, "device": trained.device, "tflop": catalogue.plan_flops([p]) / 1e12,
                      "step_seconds": trained.train_seconds - trained.eval_seconds,
                      "eval_seconds": trained.eval_seconds, "test_error": trained.test_error})
     return rows

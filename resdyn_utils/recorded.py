@@ -593,27 +593,29 @@ def _bound(seconds: float, floor: float) -> str:
         f"above {FLOOR_GOAL:g}x of the floor"
 
 
+def _chapter_runs(profile: str):
+    """Each chapter run recorded by ``benchmarks/chapter_costs.py`` in ``profile``, in the
+    order recorded: (the build's record, the run's :func:`~resdyn_utils.results.run_key`,
+    its cost); nothing where the file is not here."""
+    bench = results.load_benchmark("chapter_costs")
+    for run in bench["runs"] if bench is not None else ():
+        if run["profile"] == profile:
+            yield from ((run, results.run_key(name), cost) for name, cost in run["chapters"].items()
+                        if name != "total")
+
+
 def chapter_costs(profile: str = "full") -> pd.DataFrame | None:
     """Every chapter run recorded by ``benchmarks/chapter_costs.py`` in ``profile``: the
     chapter (``name@regime`` for a run of the regime study), the commit and CPU of the
     build, its seconds, the matmul TFLOP it executed, their floor at that build's GEMM
     peaks, the ratio, and what bounds it (:func:`_bound`)."""
-    bench = results.load_benchmark("chapter_costs")
-    if bench is None:
-        return None
     rows = []
-    for run in bench["runs"]:
-        if run["profile"] != profile:
-            continue
-        cpu = run.get("cpu") or run["machine"]["cpu"]
-        for name, cost in run["chapters"].items():
-            if name == "total":
-                continue
-            floor = cost["floor_seconds"] or 0.0
-            rows.append({"chapter": name.removeprefix("book/").replace(".ipynb", ""), "commit": run["commit"],
-                         "CPU": cpu, "seconds": cost["seconds"], "TFLOP": cost["tflop"],
-                         "floor, s": floor, "time / floor": cost["seconds"] / floor if floor else None,
-                         "bound by": _bound(cost["seconds"], floor)})
+    for run, chapter, cost in _chapter_runs(profile):
+        floor = cost["floor_seconds"] or 0.0
+        rows.append({"chapter": chapter, "commit": run["commit"], "CPU": run.get("cpu") or run["machine"]["cpu"],
+                     "seconds": cost["seconds"], "TFLOP": cost["tflop"], "floor, s": floor,
+                     "time / floor": cost["seconds"] / floor if floor else None,
+                     "bound by": _bound(cost["seconds"], floor)})
     return pd.DataFrame(rows) if rows else None
 
 
@@ -622,14 +624,7 @@ def slowest_cells(profile: str = "full") -> pd.DataFrame | None:
     the latest recorded run of each, its slowest cells (the first line of code of each,
     its seconds and its share of the run), as ``benchmarks/chapter_costs.py`` read them
     from the executed copy; ``None`` where no such run recorded its cells."""
-    bench = results.load_benchmark("chapter_costs")
-    if bench is None:
-        return None
-    latest: dict[str, dict] = {}
-    for run in bench["runs"]:
-        if run["profile"] == profile:
-            latest.update({name.removeprefix("book/").replace(".ipynb", ""): cost
-                           for name, cost in run["chapters"].items() if name != "total"})
+    latest = {chapter: cost for _, chapter, cost in _chapter_runs(profile)}
     rows = [{"chapter": name, "cell": cell["cell"], "seconds": cell["seconds"],
              "% of the run": 100 * cell["seconds"] / cost["seconds"]}
             for name, cost in latest.items()

@@ -62,6 +62,14 @@ def regime_key(chapter: str, regime: str) -> str:
     return chapter if regime == REGIMES[0] else f"{chapter}@{regime}"
 
 
+def run_key(run: str) -> str:
+    """The :func:`regime_key` of a run of the book runner's ledger, named by its notebook:
+    ``book/x.ipynb`` (the chapter's page) gives ``x``, ``book/x.ipynb@regime`` (a run of
+    the regime study) ``x@regime``."""
+    notebook, _, regime = run.partition("@")
+    return regime_key(Path(notebook).stem, regime or REGIMES[0])
+
+
 def save(chapter: str, profile: str | Profile, **values: Any) -> None:
     """Merge ``values`` into the chapter's results file (written atomically).
 

@@ -8,7 +8,7 @@ import pytest
 from resdyn_utils import catalogue
 from resdyn_utils.experiments import mnist_config, mnist_recipe
 from resdyn_utils.profiles import REGIMES, get_profile
-from resdyn_utils.results import regime_key, results_path, save
+from resdyn_utils.results import regime_key, results_path, run_key, save
 
 
 def test_the_static_plan_covers_every_regime_once_per_model():
@@ -62,6 +62,13 @@ def test_a_regime_is_checked_and_the_study_records_its_results_apart():
     assert regime_key("transients", "short") == "transients@short"
     save("transients", get_profile("quick", "short"), x=1)
     assert results_path("transients@short").exists() and not results_path("transients").exists()
+
+
+def test_a_run_of_the_ledger_is_named_by_its_results_key():
+    assert run_key("book/transients.ipynb") == "transients"
+    assert run_key("book/transients.ipynb@short") == "transients@short"
+    with pytest.raises(ValueError, match="unknown regime"):
+        run_key("book/transients.ipynb@long")
 
 
 def test_the_quick_profile_caps_the_epochs_of_every_regime():

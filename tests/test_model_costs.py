@@ -124,10 +124,11 @@ def test_a_model_in_both_plans_is_recorded_once(model_costs, monkeypatch):
     loaded = []
     monkeypatch.setattr(model_costs, "load_checkpoint", lambda config, path: loaded.append(config) or SimpleNamespace(
         device="cpu", train_seconds=10.0, eval_seconds=1.0, test_error=0.02))
-    monkeypatch.setattr(model_costs, "dataset_for", lambda data: SimpleNamespace(train=range(100)))
+    monkeypatch.setattr(catalogue, "plan_flops", lambda plan: 3e12 * len(plan))  # per model, not per plan
     rows = model_costs.model_rows("full", "short")
     assert [r["label"] for r in rows] == ["MLP depth 2, seed 0", "best MLP (depth 2), seed 1"]
     assert [c.seed for c in loaded] == [0, 0, 1] and rows[0]["step_seconds"] == 9.0  # each loaded, one recorded
+    assert [r["tflop"] for r in rows] == [3.0, 3.0]
 
 
 def test_a_damaged_checkpoint_is_refused_not_retrained(model_costs, monkeypatch):
