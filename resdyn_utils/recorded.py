@@ -15,6 +15,8 @@ how to produce it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import torch
 
@@ -22,6 +24,7 @@ from . import results
 from .data import N_PIXELS
 from .experiments import mnist_recipe, search_best, uses_recipe, weights_of
 from .models import KIND_LABELS, PRECISIONS
+from .profiles import REGIMES
 
 #: The source of a row that this build measured (beside recorded ones).
 THIS_BUILD = "this build"
@@ -584,6 +587,8 @@ def paired_share(steps: pd.DataFrame, net: str, step: str = "hand-written", prec
 OVERHEAD_SHARE = 0.1
 #: The cost goal of the performance issue: every chapter within this factor of its floor.
 FLOOR_GOAL = 1.5
+#: The goal of the regime-study issue for a warm full rebuild (every model in the cache).
+WARM_GOAL_MINUTES = 25
 
 
 def _bound(seconds: float, floor: float) -> str:
@@ -641,7 +646,6 @@ def study_floor_minutes(costs: pd.DataFrame) -> tuple[str, float] | None:
     study chapters the same matmuls; the other chapters and the depth chapter's MNIST
     section (primary regime only) add to it. ``None`` where no regime is complete."""
     from .catalogue import STUDY_CHAPTERS
-    from .profiles import REGIMES
 
     latest = costs.drop_duplicates("chapter", keep="last").set_index("chapter")["floor, s"]
     for regime in REGIMES[1:]:
@@ -649,6 +653,57 @@ def study_floor_minutes(costs: pd.DataFrame) -> tuple[str, float] | None:
         if all(name in latest.index for name in names):
             return regime, float(latest[names].sum()) * len(REGIMES) / 60
     return None
+
+
+def book_runs(root: Path, profile: str = "full") -> list[str]:
+    """Every run a build of ``profile`` makes, by :func:`~resdyn_utils.results.run_key`, in
+    the runner's order: the chapters of ``root``'s ``_toc.yml``, a study chapter's runs in
+    the other regimes before its own."""
+    from .book import study_regimes, toc_files
+
+    stems = [Path(rel).stem for rel in toc_files(root) if rel.endswith(".ipynb")]
+    return [results.regime_key(stem, regime) for stem in stems
+            for regime in (*study_regimes(stem, profile), REGIMES[0])]
+
+
+def warm_build(costs: pd.DataFrame, runs: list[str] | None = None) -> pd.DataFrame | None:
+    """A warm full rebuild (every model in the cache) assembled from ``costs``
+    (:func:`chapter_costs`): the latest recorded run of each of ``runs`` (by default
+    :func:`book_runs` of this repository), with its commit, minutes and floor minutes.
+    ``attrs["not recorded"]`` names the runs with no record, whose time the sum leaves
+    out; None where none of ``runs`` is recorded."""
+    if runs is None:
+        from .paths import repo_root
+
+        runs = book_runs(repo_root())
+    latest = costs.drop_duplicates("chapter", keep="last").set_index("chapter")
+    found = [run for run in runs if run in latest.index]
+    if not found:
+        return None
+    frame = pd.DataFrame({"run": found, "commit": latest.loc[found, "commit"].to_numpy(),
+                          "minutes": latest.loc[found, "seconds"].to_numpy() / 60,
+                          "floor minutes": latest.loc[found, "floor, s"].to_numpy() / 60})
+    frame.attrs["not recorded"] = [run for run in runs if run not in latest.index]
+    return frame
+
+
+def warm_sentence(warm: pd.DataFrame) -> str:
+    """What :func:`warm_build` finds, against :data:`WARM_GOAL_MINUTES`: the runs summed
+    and those left out, and whether the floor alone already exceeds the goal (the runs left
+    out could only add to both sums)."""
+    total = warm[["minutes", "floor minutes"]].sum()
+    missing = warm.attrs.get("not recorded", [])
+    goal = WARM_GOAL_MINUTES
+    if total["floor minutes"] > goal:
+        verdict = "Their floor alone is above the goal: on this CPU no float32 implementation of these runs meets it"
+    elif total["minutes"] > goal:
+        verdict = "That is above the goal, though their floor is not"
+    else:
+        verdict = "That is within the goal" + (", before the runs not recorded" if missing else "")
+    left_out = f" (not recorded, so not in the sum: {', '.join(missing)})" if missing else ""
+    return (f"A warm full rebuild (every model in the cache) makes {len(warm) + len(missing)} chapter runs; "
+            f"the latest recorded run of {len(warm)} of them adds up to {total['minutes']:.0f} min, against a "
+            f"floor of {total['floor minutes']:.0f} min and a goal of {goal} min{left_out}. {verdict}.")
 
 
 # --------------------------------------------------------------------------- model costs
@@ -698,8 +753,6 @@ def cold_build(models: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame | None
     matmul is in it) and what bounds it (:func:`_bound`); a run that needs no MNIST model
     of its own (the circles) adds no training. ``attrs["left out"]`` names the runs whose
     models are recorded but whose run is not; None where no run is assembled."""
-    from .profiles import REGIMES
-
     recorded = set(models["regime"])
     names = models.apply(lambda m: results.regime_key(m["chapter"], m["regime"]), axis=1)
     training = models.assign(run=names).groupby("run")[["step minutes", "eval minutes", "floor minutes"]].sum()

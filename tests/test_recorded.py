@@ -391,3 +391,41 @@ def test_the_slowest_cells_are_shown_for_the_chapters_above_the_goal(benchmarks)
     assert row == {"chapter": "robustness@short", "cell": "sweep = noise_sweep(nets)", "seconds": 120.0,
                    "% of the run": pytest.approx(60.0)}
     assert recorded.slowest_cells("quick") is None
+
+
+def test_a_build_makes_each_study_chapter_s_run_in_every_regime_before_its_own():
+    from conftest import ROOT
+    from resdyn_utils.catalogue import STUDY_CHAPTERS
+    from resdyn_utils.profiles import REGIMES
+
+    runs = recorded.book_runs(ROOT)
+    assert len(runs) == len(set(runs))
+    for chapter in STUDY_CHAPTERS:
+        regime_runs = [runs.index(f"{chapter}@{regime}") for regime in REGIMES[1:]]
+        assert max(regime_runs) < runs.index(chapter)
+    assert "theory" in runs and not any(run.startswith("theory@") for run in runs)
+    assert len(runs) == len([f for f in book.toc_files(ROOT) if f.endswith(".ipynb")]) \
+        + len(STUDY_CHAPTERS) * (len(REGIMES) - 1)
+
+
+def test_a_warm_rebuild_sums_the_latest_run_of_each_and_says_what_it_leaves_out():
+    def costs(*rows):
+        return pd.DataFrame([{"chapter": c, "commit": k, "seconds": s, "floor, s": f} for c, k, s, f in rows])
+
+    recorded_runs = costs(("transients@short", "old", 6000.0, 60.0), ("transients@short", "new", 600.0, 300.0),
+                          ("robustness", "new", 900.0, 600.0), ("elsewhere", "new", 5000.0, 0.0))
+    warm = recorded.warm_build(recorded_runs, ["transients@short", "transients", "robustness"])
+    assert warm["run"].tolist() == ["transients@short", "robustness"]  # the latest of each, in the build's order
+    assert warm["minutes"].sum() == pytest.approx(25.0) and warm["floor minutes"].sum() == pytest.approx(15.0)
+    assert warm.attrs["not recorded"] == ["transients"]
+    assert recorded.WARM_GOAL_MINUTES == 25
+    sentence = recorded.warm_sentence(warm)
+    assert "makes 3 chapter runs" in sentence and "of 2 of them adds up to 25 min" in sentence
+    assert "not in the sum: transients" in sentence and "within the goal, before the runs not recorded" in sentence
+
+    slow = recorded.warm_build(costs(("robustness", "x", 1800.0, 600.0)), ["robustness"])
+    assert slow.attrs["not recorded"] == []
+    assert recorded.warm_sentence(slow).endswith("That is above the goal, though their floor is not.")
+    bound = recorded.warm_build(costs(("robustness", "x", 1800.0, 1560.0)), ["robustness"])
+    assert "Their floor alone is above the goal" in recorded.warm_sentence(bound)
+    assert recorded.warm_build(recorded_runs, ["theory"]) is None
