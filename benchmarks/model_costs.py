@@ -63,9 +63,10 @@ def model_rows(profile: str, regime: str) -> list[dict]:
         if p.config.key() in seen:  # a dependent model may be a static one (the best MLP's first seed)
             continue
         seen.add(p.config.key())
+        tflop = catalogue.plan_flops([p]) / 1e12
         rows.append({"label": p.label, "chapter": p.chapter, "kind": p.config.model.kind,
                      "depth": p.config.model.depth, "width": p.config.model.width, "seed": p.config.seed,
-                     "precision": p.config.precision, "device": trained.device, "tflop": catalogue.plan_flops([p]) / 1e12,
+                     "precision": p.config.precision, "device": trained.device, "tflop": tflop,
                      "step_seconds": trained.train_seconds - trained.eval_seconds,
                      "eval_seconds": trained.eval_seconds, "test_error": trained.test_error})
     return rows

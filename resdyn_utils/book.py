@@ -126,6 +126,16 @@ def in_reading_order(runs: dict[str, dict], toc: list[str]) -> dict[str, dict]:
     return dict(sorted(runs.items(), key=lambda item: key(item[0])))
 
 
+def build_runs(root: Path, profile: str) -> list[str]:
+    """Every run a build of ``profile`` makes, named as its ledger names them (``rel``, or
+    ``rel@regime`` for a run of the regime study), in the runner's order
+    (:func:`in_reading_order`)."""
+    toc = toc_files(root)
+    notebooks = [rel for rel in toc if rel.endswith(".ipynb")]
+    names = notebooks + [f"{rel}@{regime}" for rel in notebooks for regime in study_regimes(Path(rel).stem, profile)]
+    return list(in_reading_order(dict.fromkeys(names), toc))
+
+
 def chapter_costs(runs: dict[str, dict], peaks: dict[str, float] | None) -> dict[str, dict]:
     """Per chapter run: ``seconds``, ``tflop`` and ``floor_seconds`` (its FLOPs at the
     GEMM peak of each precision; None without a recorded peak), plus a ``total``."""

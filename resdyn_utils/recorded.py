@@ -15,8 +15,6 @@ how to produce it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import torch
 
@@ -655,55 +653,56 @@ def study_floor_minutes(costs: pd.DataFrame) -> tuple[str, float] | None:
     return None
 
 
-def book_runs(root: Path, profile: str = "full") -> list[str]:
-    """Every run a build of ``profile`` makes, by :func:`~resdyn_utils.results.run_key`, in
-    the runner's order: the chapters of ``root``'s ``_toc.yml``, a study chapter's runs in
-    the other regimes before its own."""
-    from .book import study_regimes, toc_files
-
-    stems = [Path(rel).stem for rel in toc_files(root) if rel.endswith(".ipynb")]
-    return [results.regime_key(stem, regime) for stem in stems
-            for regime in (*study_regimes(stem, profile), REGIMES[0])]
-
-
 def warm_build(costs: pd.DataFrame, runs: list[str] | None = None) -> pd.DataFrame | None:
     """A warm full rebuild (every model in the cache) assembled from ``costs``
-    (:func:`chapter_costs`): the latest recorded run of each of ``runs`` (by default
-    :func:`book_runs` of this repository), with its commit, minutes and floor minutes.
-    ``attrs["not recorded"]`` names the runs with no record, whose time the sum leaves
-    out; None where none of ``runs`` is recorded."""
+    (:func:`chapter_costs`): the latest recorded run of each of ``runs`` (results keys; by
+    default every run a full build of this repository makes, :func:`~resdyn_utils.book.build_runs`),
+    in that order, with its commit, CPU, minutes and floor minutes. ``attrs["not recorded"]``
+    names the runs with no record, whose time the sums leave out; None where none of
+    ``runs`` is recorded (or, by default, the repository is not here)."""
     if runs is None:
+        from .book import build_runs
         from .paths import repo_root
 
-        runs = book_runs(repo_root())
+        root = repo_root()
+        if root is None:
+            return None
+        runs = [results.run_key(name) for name in build_runs(root, "full")]
     latest = costs.drop_duplicates("chapter", keep="last").set_index("chapter")
     found = [run for run in runs if run in latest.index]
     if not found:
         return None
-    frame = pd.DataFrame({"run": found, "commit": latest.loc[found, "commit"].to_numpy(),
-                          "minutes": latest.loc[found, "seconds"].to_numpy() / 60,
-                          "floor minutes": latest.loc[found, "floor, s"].to_numpy() / 60})
+    rows = latest.loc[found]
+    frame = pd.DataFrame({"run": found, "commit": rows["commit"].to_numpy(), "CPU": rows["CPU"].to_numpy(),
+                          "minutes": rows["seconds"].to_numpy() / 60,
+                          "floor minutes": rows["floor, s"].to_numpy() / 60})
     frame.attrs["not recorded"] = [run for run in runs if run not in latest.index]
     return frame
 
 
 def warm_sentence(warm: pd.DataFrame) -> str:
-    """What :func:`warm_build` finds, against :data:`WARM_GOAL_MINUTES`: the runs summed
-    and those left out, and whether the floor alone already exceeds the goal (the runs left
-    out could only add to both sums)."""
-    total = warm[["minutes", "floor minutes"]].sum()
+    """What :func:`warm_build` finds, against :data:`WARM_GOAL_MINUTES`: the runs summed and
+    those left out, and whether the recorded floor alone already exceeds the goal. The runs
+    left out can only add to both sums, so with any of them left out the sentence never
+    says the goal is met."""
+    minutes, floor = (round(float(warm[c].sum()), 1) for c in ("minutes", "floor minutes"))
     missing = warm.attrs.get("not recorded", [])
     goal = WARM_GOAL_MINUTES
-    if total["floor minutes"] > goal:
-        verdict = "Their floor alone is above the goal: on this CPU no float32 implementation of these runs meets it"
-    elif total["minutes"] > goal:
-        verdict = "That is above the goal, though their floor is not"
+    if floor > goal:
+        verdict = "Their floor alone is above the goal: no float32 implementation of these runs on that CPU meets it"
+    elif minutes > goal:
+        verdict = "That is above the goal, though their floor is not" + (
+            "; the runs not recorded add to both" if missing else "")
+    elif missing:
+        verdict = "That is within the goal before the runs not recorded, which add to it"
     else:
-        verdict = "That is within the goal" + (", before the runs not recorded" if missing else "")
+        verdict = "That is within the goal"
     left_out = f" (not recorded, so not in the sum: {', '.join(missing)})" if missing else ""
+    commits, cpus = warm["commit"].nunique(), " and ".join(warm["CPU"].unique())
     return (f"A warm full rebuild (every model in the cache) makes {len(warm) + len(missing)} chapter runs; "
-            f"the latest recorded run of {len(warm)} of them adds up to {total['minutes']:.0f} min, against a "
-            f"floor of {total['floor minutes']:.0f} min and a goal of {goal} min{left_out}. {verdict}.")
+            f"the latest recorded run of {len(warm)} of them, on the {cpus} at {commits} "
+            f"commit{'s' if commits > 1 else ''}, adds up to {minutes:g} min against a floor of {floor:g} min "
+            f"and a goal of {goal} min{left_out}. {verdict}. This is a sum of separate runs, not one timed build.")
 
 
 # --------------------------------------------------------------------------- model costs

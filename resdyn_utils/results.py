@@ -65,7 +65,8 @@ def regime_key(chapter: str, regime: str) -> str:
 def run_key(run: str) -> str:
     """The :func:`regime_key` of a run of the book runner's ledger, named by its notebook:
     ``book/x.ipynb`` (the chapter's page) gives ``x``, ``book/x.ipynb@regime`` (a run of
-    the regime study) ``x@regime``."""
+    the regime study) ``x@regime``. A regime not in :data:`~resdyn_utils.profiles.REGIMES`
+    raises (:func:`regime_key`): a record of one is not a run of this book."""
     notebook, _, regime = run.partition("@")
     return regime_key(Path(notebook).stem, regime or REGIMES[0])
 

@@ -356,9 +356,12 @@ def test_the_lever_grid_scores_each_candidate_as_the_search_did_and_curves_follo
 def test_chapter_costs_name_what_bounds_each_run_and_bound_the_warm_rebuild(benchmarks):
     def run(chapters: dict[str, tuple[float, float]], profile: str = "full") -> dict:
         return {"label": "x", "commit": "abc", "profile": profile, "machine": {"cpu": "EPYC"},
-                "chapters": {"book/{}.ipynb@{}".format(*name.split("@")): {"seconds": s, "tflop": s / 100,
-                                                                            "floor_seconds": f}
-                             for name, (s, f) in chapters.items()}}  # the runner's name of a run
+                "chapters": {ledger_name(name): {"seconds": s, "tflop": s / 100, "floor_seconds": f}
+                             for name, (s, f) in chapters.items()}}
+
+    def ledger_name(key: str) -> str:  # the runner's name of the run recorded as ``key``
+        chapter, _, regime = key.partition("@")
+        return f"book/{chapter}.ipynb" + (f"@{regime}" if regime else "")
 
     short = {"circles@short": (100.0, 1.0), "transients@short": (140.0, 100.0), "depth@short": (50.0, 40.0)}
     benchmarks("chapter_costs", {"runs": [run(short), run({"robustness@short": (200.0, 100.0)}),
@@ -397,35 +400,39 @@ def test_a_build_makes_each_study_chapter_s_run_in_every_regime_before_its_own()
     from conftest import ROOT
     from resdyn_utils.catalogue import STUDY_CHAPTERS
     from resdyn_utils.profiles import REGIMES
+    from resdyn_utils.results import run_key
 
-    runs = recorded.book_runs(ROOT)
+    runs = [run_key(name) for name in book.build_runs(ROOT, "full")]
     assert len(runs) == len(set(runs))
     for chapter in STUDY_CHAPTERS:
-        regime_runs = [runs.index(f"{chapter}@{regime}") for regime in REGIMES[1:]]
-        assert max(regime_runs) < runs.index(chapter)
+        assert max(runs.index(f"{chapter}@{regime}") for regime in REGIMES[1:]) < runs.index(chapter)
     assert "theory" in runs and not any(run.startswith("theory@") for run in runs)
-    assert len(runs) == len([f for f in book.toc_files(ROOT) if f.endswith(".ipynb")]) \
-        + len(STUDY_CHAPTERS) * (len(REGIMES) - 1)
+    assert book.build_runs(ROOT, "quick") == book.build_runs(ROOT, "full")  # the study runs in both profiles
+    recorded_runs = recorded.chapter_costs()["chapter"]  # every run a full build recorded is one it makes
+    assert set(recorded_runs) <= set(runs) and "robustness@short" in set(recorded_runs)
 
 
 def test_a_warm_rebuild_sums_the_latest_run_of_each_and_says_what_it_leaves_out():
     def costs(*rows):
-        return pd.DataFrame([{"chapter": c, "commit": k, "seconds": s, "floor, s": f} for c, k, s, f in rows])
+        return pd.DataFrame([{"chapter": c, "commit": k, "CPU": "EPYC", "seconds": s, "floor, s": f}
+                             for c, k, s, f in rows])
 
-    recorded_runs = costs(("transients@short", "old", 6000.0, 60.0), ("transients@short", "new", 600.0, 300.0),
-                          ("robustness", "new", 900.0, 600.0), ("elsewhere", "new", 5000.0, 0.0))
+    recorded_runs = costs(("robustness", "new", 900.0, 600.0), ("transients@short", "old", 6000.0, 60.0),
+                          ("transients@short", "new", 600.0, 300.0), ("elsewhere", "new", 5000.0, 0.0))
     warm = recorded.warm_build(recorded_runs, ["transients@short", "transients", "robustness"])
     assert warm["run"].tolist() == ["transients@short", "robustness"]  # the latest of each, in the build's order
     assert warm["minutes"].sum() == pytest.approx(25.0) and warm["floor minutes"].sum() == pytest.approx(15.0)
     assert warm.attrs["not recorded"] == ["transients"]
-    assert recorded.WARM_GOAL_MINUTES == 25
     sentence = recorded.warm_sentence(warm)
-    assert "makes 3 chapter runs" in sentence and "of 2 of them adds up to 25 min" in sentence
-    assert "not in the sum: transients" in sentence and "within the goal, before the runs not recorded" in sentence
+    assert "makes 3 chapter runs" in sentence and "of 2 of them, on the EPYC at 1 commit, adds up to 25 min" in sentence
+    assert "not in the sum: transients" in sentence and "within the goal before the runs not recorded" in sentence
 
-    slow = recorded.warm_build(costs(("robustness", "x", 1800.0, 600.0)), ["robustness"])
-    assert slow.attrs["not recorded"] == []
-    assert recorded.warm_sentence(slow).endswith("That is above the goal, though their floor is not.")
-    bound = recorded.warm_build(costs(("robustness", "x", 1800.0, 1560.0)), ["robustness"])
-    assert "Their floor alone is above the goal" in recorded.warm_sentence(bound)
+    def verdict(seconds: float, floor: float, missing: bool = False) -> str:
+        runs = ["robustness", "theory"] if missing else ["robustness"]
+        return recorded.warm_sentence(recorded.warm_build(costs(("robustness", "x", seconds, floor)), runs))
+
+    assert "That is within the goal." in verdict(1500.0, 600.0)
+    assert "above the goal, though their floor is not." in verdict(1506.0, 600.0)  # 25.1 min
+    assert "though their floor is not; the runs not recorded add to both" in verdict(1800.0, 600.0, missing=True)
+    assert "Their floor alone is above the goal" in verdict(1800.0, 1506.0)
     assert recorded.warm_build(recorded_runs, ["theory"]) is None
