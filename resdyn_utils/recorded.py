@@ -611,14 +611,15 @@ def chapter_costs(profile: str = "full") -> pd.DataFrame | None:
     """Every chapter run recorded by ``benchmarks/chapter_costs.py`` in ``profile``: the
     chapter (``name@regime`` for a run of the regime study), the commit and CPU of the
     build, its seconds, the matmul TFLOP it executed, their floor at that build's GEMM
-    peaks, the ratio, and what bounds it (:func:`_bound`)."""
+    peaks, the ratio, what bounds it (:func:`_bound`) and the label of its record (what
+    the build had in its cache)."""
     rows = []
     for run, chapter, cost in _chapter_runs(profile):
         floor = cost["floor_seconds"] or 0.0
         rows.append({"chapter": chapter, "commit": run["commit"], "CPU": run.get("cpu") or run["machine"]["cpu"],
                      "seconds": cost["seconds"], "TFLOP": cost["tflop"], "floor, s": floor,
                      "time / floor": cost["seconds"] / floor if floor else None,
-                     "bound by": _bound(cost["seconds"], floor)})
+                     "bound by": _bound(cost["seconds"], floor), "record": run["label"]})
     return pd.DataFrame(rows) if rows else None
 
 
@@ -657,7 +658,8 @@ def warm_build(costs: pd.DataFrame, runs: list[str] | None = None) -> pd.DataFra
     """A warm full rebuild (every model in the cache) assembled from ``costs``
     (:func:`chapter_costs`): the latest recorded run of each of ``runs`` (results keys; by
     default every run a full build of this repository makes, :func:`~resdyn_utils.book.build_runs`),
-    in that order, with its commit, CPU, minutes and floor minutes. ``attrs["not recorded"]``
+    in that order, with its commit, CPU, minutes, floor minutes and the label of its record
+    (a run may have trained nets a warm one loads, and says so there). ``attrs["not recorded"]``
     names the runs with no record, whose time the sums leave out; None where none of
     ``runs`` is recorded (or, by default, the repository is not here)."""
     if runs is None:
@@ -675,7 +677,7 @@ def warm_build(costs: pd.DataFrame, runs: list[str] | None = None) -> pd.DataFra
     rows = latest.loc[found]
     frame = pd.DataFrame({"run": found, "commit": rows["commit"].to_numpy(), "CPU": rows["CPU"].to_numpy(),
                           "minutes": rows["seconds"].to_numpy() / 60,
-                          "floor minutes": rows["floor, s"].to_numpy() / 60})
+                          "floor minutes": rows["floor, s"].to_numpy() / 60, "record": rows["record"].to_numpy()})
     frame.attrs["not recorded"] = [run for run in runs if run not in latest.index]
     return frame
 

@@ -414,13 +414,14 @@ def test_a_build_makes_each_study_chapter_s_run_in_every_regime_before_its_own()
 
 def test_a_warm_rebuild_sums_the_latest_run_of_each_and_says_what_it_leaves_out():
     def costs(*rows):
-        return pd.DataFrame([{"chapter": c, "commit": k, "CPU": "EPYC", "seconds": s, "floor, s": f}
-                             for c, k, s, f in rows])
+        return pd.DataFrame([{"chapter": c, "commit": k, "CPU": "EPYC", "seconds": s, "floor, s": f,
+                              "record": f"{c} at {k}"} for c, k, s, f in rows])
 
     recorded_runs = costs(("robustness", "new", 900.0, 600.0), ("transients@short", "old", 6000.0, 60.0),
                           ("transients@short", "new", 600.0, 300.0), ("elsewhere", "new", 5000.0, 0.0))
     warm = recorded.warm_build(recorded_runs, ["transients@short", "transients", "robustness"])
     assert warm["run"].tolist() == ["transients@short", "robustness"]  # the latest of each, in the build's order
+    assert warm["record"].tolist() == ["transients@short at new", "robustness at new"]
     assert warm["minutes"].sum() == pytest.approx(25.0) and warm["floor minutes"].sum() == pytest.approx(15.0)
     assert warm.attrs["not recorded"] == ["transients"]
     sentence = recorded.warm_sentence(warm)
