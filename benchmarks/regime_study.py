@@ -1,6 +1,6 @@
 """The regime study's verdicts, recorded from a build of the book.
 
-    .venv/bin/python benchmarks/regime_study.py [--build _build]
+    .venv/bin/python benchmarks/regime_study.py [--build _build] [--profile full]
 
 Copies the verdict rows of every study chapter (``resdyn_utils.catalogue.STUDY_CHAPTERS``)
 that the book runner certified in ``<build>/results``, in each training regime, into
@@ -35,20 +35,21 @@ FIELDS = ("id", "verdict", "measured verdict", "ours", "seeds")
 Run = tuple[str, str, dict, dict | None]
 
 
-def certified_runs(chapters: tuple[str, ...] = STUDY_CHAPTERS) -> list[Run]:
+def certified_runs(chapters: tuple[str, ...] = STUDY_CHAPTERS, profile: str | None = None) -> list[Run]:
     """(regime, chapter, certified results, the commit and date it ran at) of every study
     chapter run that the book runner certified in the current build directory, in the
-    profile it was certified in. A certified file that fails verification is named on
-    stderr and left out."""
+    profile it was certified in (only those of ``profile``, where given: a partial full
+    build leaves the quick certificates of the chapters it did not run). A certified file
+    that fails verification is named on stderr and left out."""
     runs = []
     for regime in REGIMES:
         for chapter in chapters:
             key = regime_key(chapter, regime)
-            profile = certified_profile(key)
-            if profile is None:
+            certified = certified_profile(key)
+            if certified is None or profile not in (None, certified):
                 continue
             try:
-                runs.append((regime, chapter, certified_results(key, profile), certified_stamp(key)))
+                runs.append((regime, chapter, certified_results(key, certified), certified_stamp(key)))
             except (FileNotFoundError, StaleResultsError) as error:
                 print(f"not recorded: {error}", file=sys.stderr)
     return runs
@@ -96,11 +97,13 @@ def record(runs: list[Run], extra: dict, root: Path = Path(".")) -> list[dict]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build", type=Path, default=Path("_build"))
+    parser.add_argument("--profile", default="full", help="record only the runs certified in this profile")
     args = parser.parse_args(argv)
     os.environ[BUILD_DIR_ENV] = str(args.build.resolve())
-    runs = certified_runs()
+    runs = certified_runs(profile=args.profile)
     if not runs:
-        raise SystemExit(f"no certified study chapter in {args.build}/results: build the book first "
+        raise SystemExit(f"no study chapter certified in the {args.profile} profile in {args.build}/results: "
+                         "build the book first "
                          "(python -m resdyn_utils.book --profile full --regime R --only transients robustness)")
     build = read_json(args.build / "results" / "build.json", fix="build the book first")
     record(runs, {"cpu": build["environment"]["cpu"]})

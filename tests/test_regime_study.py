@@ -139,3 +139,13 @@ def test_the_stamp_of_a_run_marks_uncommitted_changes_and_knows_no_commit_outsid
     assert run_stamp(repo)["commit"] == f"{head}+dirty"
     outside = run_stamp(tmp_path / "copy")
     assert outside["commit"] is None and outside["date"].endswith(" UTC")
+
+
+def test_a_partial_full_build_records_only_its_full_runs_not_the_quick_ones_beside_them(regime_study):
+    run("short", ["reproduced", "not reproduced"], profile="quick")
+    run("torch-init", ["reproduced", "reproduced"], chapter="robustness")
+    assert [(r[0], r[1]) for r in regime_study.certified_runs()] == [("torch-init", "robustness"),
+                                                                     ("short", "transients")]
+    full = regime_study.certified_runs(profile="full")
+    assert [(r[0], r[1], r[2]["profile"]) for r in full] == [("torch-init", "robustness", "full")]
+    assert [r[0] for r in regime_study.certified_runs(profile="quick")] == ["short"]
